@@ -1,0 +1,120 @@
+// The trace: every change of visible state, in order. It is the contract between the model
+// and everything that shows it (replay, GUI, exporters). An event is 32 bytes; its meaning
+// is (kind, and the fields that kind documents below).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/scenario.h"
+
+namespace eps {
+
+// What a CPU is doing. The timeline colours its lanes by this.
+enum class CpuMode : std::uint8_t { Idle, User, System, HardIrq, Softirq, Switch };
+inline constexpr int kCpuModeCount = 6;
+std::string_view cpu_mode_name(CpuMode m);
+
+enum class TaskState : std::uint8_t { Running, Runnable, Sleeping, Dead };
+std::string_view task_state_name(TaskState s);
+
+enum class TaskKind : std::uint8_t { ServerMain, ServerWorker, Background };
+
+// Real Linux syscall names the model's programs make.
+enum class Sys : std::uint8_t {
+  None, Accept4, Clone, Close, Recvfrom, Sendto, Select, Poll, EpollCreate1, EpollCtl, EpollWait,
+  Count
+};
+std::string_view sys_name(Sys s);
+
+// Whose wait queue, and what kind of entry waits on it.
+enum class WaitKind : std::uint8_t {
+  TaskWake,       // sk_wait_data / default_wake_function: wake this task
+  PollWake,       // select/poll's __pollwait entry: pollwake wakes the polling task
+  EpCallback,     // epoll's ep_ptable_queue_proc entry: ep_poll_callback
+  EpWait,         // a task in ep_poll on ep->wq (exclusive)
+};
+
+enum class Ev : std::uint8_t {
+  // --- setup (the world's cast) ---
+  TaskCreate,      // actor=task, a=TaskKind, b=name index in Trace::strings, obj=cpu hint
+  SocketCreate,    // obj=fd, a=connection index (or ~0 for the listening socket)
+  EpollCreate,     // obj=epfd
+  FdClose,         // obj=fd, a=reason (0 closed, 1 refused: fd >= FD_SETSIZE)
+  // --- CPUs and the scheduler ---
+  CpuMode,         // cpu, a=CpuMode, actor=task running (or kNoTask)
+  TaskState,       // actor=task, a=new TaskState, b=old TaskState, cpu=its cpu
+  ContextSwitch,   // cpu, actor=next task (kNoTask = idle), a=prev task, b=1 if involuntary
+  TryToWakeUp,     // actor=woken task, cpu=target cpu, a=1 if it preempts the current task
+  // --- the task's program ---
+  ProgramLine,     // actor=task, a=line number in the strategy's program (0-based)
+  SyscallEnter,    // actor=task, a=Sys, obj=fd argument (or ~0), cpu
+  SyscallExit,     // actor=task, a=Sys, b=result as int32 (-11 = -EAGAIN), obj=fd, cpu
+  UserWork,        // actor=task, a=request's connection, b=work ns: the server handles one request
+  PollScan,        // actor=task, obj=Sys (select/poll/epoll_wait), a=fds or items examined, b=ready
+  // --- the wire and the NIC ---
+  ClientSend,      // obj=connection, a=request id (per connection), flow=packet id
+  NicRx,           // obj=connection, a=ring occupancy after, flow=packet id  (DMA into ring)
+  NicDrop,         // obj=connection, a=ring occupancy, flow=packet id
+  HardIrq,         // cpu, a=1 entry / 0 exit
+  NapiSchedule,    // cpu: napi_schedule put the NAPI instance on poll_list, raised NET_RX
+  Softirq,         // cpu, a=1 entry / 0 exit, b=packets processed in this run (exit)
+  NapiRx,          // cpu, obj=connection, a=ring occupancy after, flow: the NAPI poll takes a packet
+  TimeSqueeze,     // cpu: net_rx_action ran out of budget
+  // --- sockets and wait queues ---
+  SkbQueue,        // obj=fd, a=sk_receive_queue length after, flow=packet id (tcp_data_ready)
+  SkbDequeue,      // obj=fd, a=queue length after, actor=task, flow=packet id (recvfrom)
+  WaitAdd,         // obj=owner fd (socket or epfd), a=WaitKind, b=task or epitem fd
+  WaitRemove,      // obj=owner fd, a=WaitKind, b=task or epitem fd
+  WaitWake,        // obj=owner fd, a=WaitKind, b=task or epitem fd: the entry's callback runs
+  // --- epoll ---
+  EpitemInsert,    // obj=epfd, a=fd, b=events mask (ep_insert); the tree insert follows
+  EpitemRemove,    // obj=epfd, a=fd (ep_remove)
+  EpitemModify,    // obj=epfd, a=fd, b=new events mask (ep_modify, re-arms EPOLLONESHOT)
+  RbRotate,        // obj=epfd, a=fd of the node rotated about, b=0 left / 1 right
+  RbRecolor,       // obj=epfd, a=fd, b=0 red / 1 black
+  RdllistAdd,      // obj=epfd, a=fd (ep_poll_callback, or LT re-queue in ep_send_events)
+  RdllistRemove,   // obj=epfd, a=fd (ep_send_events took it)
+  // --- the client side ---
+  ReplySend,       // obj=connection, a=request id, flow: the reply leaves on the wire (sendto)
+  ReplyRecv,       // obj=connection, a=request id, flow=packet id, b=latency in us (capped)
+  RequestFailed,   // obj=connection, a=request id, b=FailReason
+  Count
+};
+std::string_view ev_name(Ev e);
+
+enum class FailReason : std::uint8_t { NicDrop, Unanswered, Refused };
+std::string_view fail_reason_name(FailReason r);
+
+inline constexpr std::uint16_t kNoTask = 0xffff;
+inline constexpr std::uint32_t kNone = 0xffffffffu;
+
+struct TraceEvent {
+  SimTime t = 0;           // ns
+  std::uint32_t seq = 0;   // position in the trace (0, 1, 2, ...)
+  Ev kind = Ev::Count;
+  std::uint8_t cpu = 0;
+  std::uint16_t actor = kNoTask;  // task id
+  std::uint32_t obj = kNone;      // fd, connection or epfd, as the kind says
+  std::uint32_t a = 0, b = 0;
+  std::uint32_t flow = kNone;     // packet id: ties packet -> IRQ -> softirq -> wake -> return
+  bool operator==(const TraceEvent&) const = default;
+};
+static_assert(sizeof(TraceEvent) == 32, "trace events must stay compact");
+
+// What a run recorded, plus what is needed to read it without the scenario file.
+struct Trace {
+  std::string scenario_title;
+  std::string strategy;            // strategy_name()
+  std::uint64_t seed = 1;
+  int cpus = 1;
+  int connections = 0;
+  std::int64_t end_ns = 0;         // when the run stopped
+  std::vector<std::string> strings;  // task names etc.
+  std::vector<std::string> program;  // the server program's listing (ProgramLine indexes it)
+  std::vector<TraceEvent> events;
+};
+
+}  // namespace eps

@@ -1,0 +1,27 @@
+// Trace files: a run saved to disk plays back later without re-running the model.
+//
+// Layout (all integers little-endian):
+//   "EPSTRACE"            8 bytes magic
+//   u32 version           kTraceVersion
+//   u32 header length     then that many bytes of JSON: title, strategy, seed, cpus,
+//                         connections, end_ns, strings, program, events (the count)
+//   events                count x 32 bytes, TraceEvent field by field
+//   u64 checksum          FNV-1a 64 of everything before it
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/trace.h"
+
+namespace eps {
+
+inline constexpr std::uint32_t kTraceVersion = 1;
+
+// Throws std::runtime_error("PATH: …") when the file cannot be written.
+void write_trace_file(const Trace& trace, const std::string& path);
+// Throws std::runtime_error("PATH: …") naming what is wrong: missing file, not a trace,
+// another version, truncated, corrupt (checksum), bad header.
+Trace read_trace_file(const std::string& path);
+
+}  // namespace eps

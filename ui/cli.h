@@ -1,0 +1,42 @@
+// The command-line front: each part registers its subcommands here; main() parses the line
+// and runs the one that was chosen. Exit codes: 0 ok, 1 the run failed, 2 bad usage or input.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/metrics.h"
+#include "sim/scenario.h"
+
+namespace eps::cli {
+
+inline constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2;
+
+struct Command {
+  CLI::App* app;              // the subcommand
+  std::function<int()> run;   // called when it was chosen; returns the exit code
+};
+
+// ui/cli_sim.cpp: run, compare, validate, list.
+void register_sim_commands(CLI::App& app, std::vector<Command>& out);
+// ui/cli_live.cpp: live, versus, serve (when the live backend is built).
+void register_live_commands(CLI::App& app, std::vector<Command>& out);
+
+// Loads a scenario, or prints the ScenarioError to stderr and throws ExitError(2).
+struct ExitError { int code; };
+Scenario load_or_exit(const std::string& path);
+// Applies --strategy / --seed overrides ("" / negative = keep the file's).
+void apply_overrides(Scenario& sc, const std::string& strategy, long long seed);
+
+// The readable summary `run` prints (and `live` prints for a live run).
+std::string format_summary(const Metrics& m);
+// One column per Metrics, one row per figure; `labels` head the columns.
+std::string format_table(const std::vector<std::string>& labels, const std::vector<Metrics>& ms,
+                         bool with_ratio = false);
+// Writes JSON to a path, or to stdout for "-". Throws ExitError(1) if it cannot.
+void write_json_out(const std::string& path, const std::string& json_text);
+
+}  // namespace eps::cli
