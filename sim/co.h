@@ -5,6 +5,8 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
+#include <new>
 #include <exception>
 #include <utility>
 
@@ -14,6 +16,39 @@ template <class T = void>
 class Co;
 
 namespace detail {
+
+// Coroutine frames come and go with every syscall a program makes: recycle them through
+// per-size free lists instead of malloc/free (the model is single-threaded per simulation;
+// thread_local keeps two simulations on two threads apart).
+class FramePool {
+ public:
+  static void* alloc(std::size_t n) {
+    std::size_t c = cls(n);
+    if (c < kClasses) {
+      auto& fl = lists()[c];
+      if (fl) { Node* p = fl; fl = p->next; return p; }
+      return ::operator new((c + 1) * kGrain);
+    }
+    return ::operator new(n);
+  }
+  static void release(void* p, std::size_t n) noexcept {
+    std::size_t c = cls(n);
+    if (c < kClasses) {
+      auto* node = static_cast<Node*>(p);
+      node->next = lists()[c];
+      lists()[c] = node;
+      return;
+    }
+    ::operator delete(p);
+  }
+
+ private:
+  struct Node { Node* next; };
+  static constexpr std::size_t kGrain = 64, kClasses = 32;  // frames up to 2 KiB
+  static std::size_t cls(std::size_t n) { return (n + kGrain - 1) / kGrain - 1; }
+  static Node** lists() { thread_local Node* l[kClasses] = {}; return l; }
+};
+
 struct FinalAwaiter {
   bool await_ready() const noexcept { return false; }
   template <class P>
@@ -24,6 +59,8 @@ struct FinalAwaiter {
   void await_resume() const noexcept {}
 };
 struct PromiseBase {
+  static void* operator new(std::size_t n) { return FramePool::alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { FramePool::release(p, n); }
   std::coroutine_handle<> continuation;
   std::suspend_always initial_suspend() const noexcept { return {}; }
   FinalAwaiter final_suspend() const noexcept { return {}; }

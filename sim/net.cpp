@@ -131,7 +131,12 @@ void Simulation::sk_data_ready(Socket& s, std::uint32_t flow) {
 // entries have really woken someone. Non-exclusive entries are all called.
 int Simulation::wake_up(WaitQueue& wq, int nr_exclusive, std::uint32_t flow) {
   int woken = 0;
-  std::vector<WaitEntry> entries = wq.entries;  // entries remove themselves as we go
+  // Entries remove themselves as we go: walk a copy. ep_poll_callback wakes ep->wq from
+  // inside a socket's walk, so walks nest (two deep); each depth reuses its own buffer.
+  assert(wake_depth_ < 2);
+  std::vector<WaitEntry>& entries = wake_scratch_[wake_depth_++];
+  entries.assign(wq.entries.begin(), wq.entries.end());
+  struct Leave { int& d; ~Leave() { d--; } } leave{wake_depth_};
   for (const WaitEntry& e : entries) {
     std::uint32_t who = e.kind == WaitKind::EpCallback ? e.epi->fd : e.task->id;
     emit(Ev::WaitWake, cpus_[0].id, e.task ? e.task->id : kNoTask, wq.owner_fd, std::uint32_t(e.kind), who, flow);
@@ -225,7 +230,7 @@ void Simulation::client_send(Client& cl) {
   if (g.mode == ClientMode::Open) {
     SimTime t = cl.arrivals->next();
     if (t < sc_.duration_ms * 1'000'000) {
-      q_.push(t, kClientSend, cl.conn);
+      q_.push(t, kClientSend, cl.conn, 0, EventQueue::kFar);
     } else {
       cl.finished_sending = true;
       clients_sending_--;
@@ -249,7 +254,7 @@ void Simulation::client_reply(std::uint32_t conn, std::uint32_t req, std::uint32
     bool more = g.requests > 0 ? cl.sent < std::uint32_t(g.requests)
                                : next < sc_.duration_ms * 1'000'000;
     if (more) {
-      q_.push(next, kClientSend, conn);
+      q_.push(next, kClientSend, conn, 0, EventQueue::kFar);
     } else {
       cl.finished_sending = true;
       clients_sending_--;

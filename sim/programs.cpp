@@ -229,8 +229,7 @@ Co<void> epoll_main(Simulation& s, Task& t, bool et, bool read_once) {
     s.line(t, 7);
     int n = co_await s.sys_epoll_wait(t, std::uint32_t(ep), ready, maxevents);
     if (n < 0) co_return;
-    Fds batch = ready;  // events[] of this call
-    for (std::uint32_t fd : batch) {
+    for (std::uint32_t fd : ready) {  // events[] of this call
       s.line(t, 9);
       if (!et || read_once) {
         s.line(t, 10 + (read_once ? 1 : 0));

@@ -25,7 +25,7 @@
 
 // toml++'s internal asserts abort on some malformed table headers ("[[[", "[=") when it is
 // used header-only without NDEBUG; the released library (and NDEBUG) reports a syntax error
-// instead. Make every build behave like the released library. See also header_hazard() below.
+// instead. Make every build behave like the released library. See also prescan() below.
 #ifndef TOML_ASSERT
 #define TOML_ASSERT(expr) static_assert(true)
 #endif
@@ -493,92 +493,183 @@ std::optional<std::pair<int, std::string>> not_text(std::string_view text) {
   return std::nullopt;
 }
 
-// toml++ 3.3 asserts (or, built with clang and NDEBUG, assumes) that a table header's key
-// starts with a bare-key character or a quote: "[[[", "[=", "[#" break that. Find such a
-// header ourselves and report the syntax error toml++'s released library reports. Only a
-// `[` that starts a statement at the top level is a header, so strings, comments and array
-// values are skipped; valid TOML never matches.
+// Pre-scan for toml++ 3.3 bugs. Two of its code paths have undefined behaviour on some
+// inputs (toml++ issues #190 and #295: an assert or __builtin_unreachable is reached):
+//  - a table header whose key starts with neither a bare-key character nor a quote
+//    ("[[[", "[=", "[#"): parse_key() asserts (or, with clang and NDEBUG, assumes) it does;
+//  - a non-ASCII character where toml++ asks "is this whitespace?": anywhere outside strings
+//    and comments, after a backslash in a """multi-line""" string, and as the first character
+//    after a line-ending backslash. Its lookup table for that question is incomplete.
+// All of these but the last are invalid TOML, so we report a syntax error ourselves. So that
+// an earlier error still comes first, toml++ first parses the text up to the end of that line
+// with the offending character replaced by a control character, which it rejects safely.
+// The last case is valid TOML: we rewrite that character as the equivalent \uXXXX escape,
+// which changes no line number and no value. Valid TOML never produces a Hazard.
 struct Hazard {
   int line;
-  std::size_t line_offset;  // where that line starts
+  std::size_t pos, len;   // the offending bytes...
+  std::string neutral;    // ...and what toml++ may safely see instead
   std::string message;
 };
-std::optional<Hazard> header_hazard(std::string_view s) {
+
+struct PreScan {
+  std::optional<Hazard> hazard;
+  std::vector<std::pair<std::size_t, std::size_t>> escape;  // (offset, bytes) to rewrite
+};
+
+std::size_t utf8_len(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+std::uint32_t utf8_decode(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) -> std::uint32_t {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u;
+  };
+  const std::uint32_t c = b(0);
+  switch (utf8_len(s[i])) {
+    case 1: return c;
+    case 2: return ((c & 0x1Fu) << 6) | (b(1) & 0x3Fu);
+    case 3: return ((c & 0x0Fu) << 12) | ((b(1) & 0x3Fu) << 6) | (b(2) & 0x3Fu);
+    default:
+      return ((c & 0x07u) << 18) | ((b(1) & 0x3Fu) << 12) | ((b(2) & 0x3Fu) << 6) |
+             (b(3) & 0x3Fu);
+  }
+}
+
+// `s` is valid UTF-8 (not_text() ran first).
+PreScan prescan(std::string_view s) {
+  PreScan out;
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  if (s.substr(0, 3) == "\xEF\xBB\xBF") i = 3;  // byte order mark
+  int line = 1, depth = 0;
+  bool line_start = true;
+
   auto bare = [](unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '_' || c == '-';
   };
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  if (s.substr(0, 3) == "\xEF\xBB\xBF") i = 3;
-  int line = 1, depth = 0;
-  std::size_t line_offset = 0;
-  bool line_start = true;
-  auto skip_to = [&](std::string_view close, bool escapes, bool stop_at_newline) {
-    while (i < n) {
-      if (escapes && s[i] == '\\') {
-        if (i + 1 < n && s[i + 1] == '\n') ++line;
-        i += 2;
-        continue;
-      }
-      if (s[i] == '\n') {
-        if (stop_at_newline) return;
-        ++line;
-      }
-      if (s.substr(i, close.size()) == close) {
-        i += close.size();
-        return;
-      }
-      ++i;
-    }
+  auto hws = [](char c) { return c == ' ' || c == '\t'; };
+  auto high = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };
+  auto newline = [&](std::size_t) { ++line; };
+  auto char_at = [&](std::size_t at) { return std::string(s.substr(at, utf8_len(s[at]))); };
+  auto hazard = [&](std::size_t pos, std::size_t len, std::string neutral, std::string msg) {
+    out.hazard = Hazard{line, pos, len, std::move(neutral), std::move(msg)};
   };
-  while (i < n) {
+
+  while (i < n && !out.hazard) {
     const char c = s[i];
     if (c == '\n') {
-      ++line;
+      newline(i++);
       line_start = true;
-      line_offset = ++i;
       continue;
     }
-    if (c == ' ' || c == '\t' || c == '\r') {
+    if (hws(c) || c == '\r') {
       ++i;
       continue;
     }
     const bool at_start = line_start;
     line_start = false;
-    if (c == '#') {
+    if (high(c)) {
+      hazard(i, utf8_len(c), "\x01",
+             "Error while parsing: unexpected character '" + char_at(i) +
+                 "' outside a string or comment");
+    } else if (c == '#') {
       while (i < n && s[i] != '\n') ++i;
-    } else if (c == '"') {
-      const bool multi = s.substr(i, 3) == "\"\"\"";
-      i += multi ? 3 : 1;
-      skip_to(multi ? "\"\"\"" : "\"", true, !multi);
-    } else if (c == '\'') {
+    } else if (c == '\'') {  // literal strings: no escapes
       const bool multi = s.substr(i, 3) == "'''";
-      i += multi ? 3 : 1;
-      skip_to(multi ? "'''" : "'", false, !multi);
-    } else if (c == '[' && depth == 0 && at_start) {
+      const std::string_view close = multi ? "'''" : "'";
+      i += close.size();
+      while (i < n) {
+        if (s[i] == '\n') {
+          if (!multi) break;
+          newline(i);
+        }
+        if (s.substr(i, close.size()) == close) {
+          i += close.size();
+          while (multi && i < n && s[i] == '\'') ++i;  // '''' and ''''' end with quotes
+          break;
+        }
+        ++i;
+      }
+    } else if (c == '"' && s.substr(i, 3) != "\"\"\"") {  // basic string
+      ++i;
+      while (i < n && s[i] != '\n') {
+        if (s[i] == '\\') {
+          i += (i + 1 < n && s[i + 1] == '\n') ? 1 : 2;
+          continue;
+        }
+        if (s[i++] == '"') break;
+      }
+    } else if (c == '"') {  // multi-line basic string
+      i += 3;
+      while (i < n && !out.hazard) {
+        if (s[i] == '\n') {
+          newline(i++);
+          continue;
+        }
+        if (s.substr(i, 3) == "\"\"\"") {
+          i += 3;
+          while (i < n && s[i] == '"') ++i;  // """" and """"" end with quotes
+          break;
+        }
+        if (s[i] != '\\') {
+          ++i;
+          continue;
+        }
+        ++i;  // the backslash
+        if (i >= n) break;
+        if (high(s[i])) {
+          hazard(i, utf8_len(s[i]), "\x01",
+                 "Error while parsing string: unknown escape sequence '\\" + char_at(i) + "'");
+        } else if (hws(s[i]) || s[i] == '\r' || s[i] == '\n') {
+          while (i < n && hws(s[i])) ++i;
+          if (i < n && high(s[i])) {
+            hazard(i, utf8_len(s[i]), "\x01",
+                   "Error while parsing string: line-ending backslashes must be the last "
+                   "non-whitespace character on the line");
+            break;
+          }
+          if (i < n && s[i] == '\r') ++i;
+          if (i >= n || s[i] != '\n') continue;  // toml++ reports that itself
+          // A line-ending backslash: whitespace and newlines are trimmed up to the next
+          // character, which toml++ would misjudge if it is not ASCII.
+          while (i < n && (hws(s[i]) || s[i] == '\r' || s[i] == '\n')) {
+            if (s[i] == '\n') newline(i);
+            ++i;
+          }
+          if (i < n && high(s[i])) {
+            const std::size_t len = utf8_len(s[i]);
+            out.escape.emplace_back(i, len);
+            i += len;
+          }
+        } else {
+          ++i;  // an ordinary escape: \n, \\, \", \u....
+        }
+      }
+    } else if (c == '[' && depth == 0 && at_start) {  // a table header
       std::size_t j = i + 1;
       bool ws = false;
-      while (j < n && (s[j] == ' ' || s[j] == '\t')) ws = true, ++j;
-      if (ws && j < n && s[j] == '[') {
-        i = j;  // "[ [": toml++ reports it properly
+      while (j < n && hws(s[j])) ws = true, ++j;
+      if (ws && j < n && s[j] == '[') {  // "[ [": toml++ reports it properly
+        i = j + 1;
         continue;
       }
       if (j < n && s[j] == '[') {
         ++j;
-        while (j < n && (s[j] == ' ' || s[j] == '\t')) ++j;
+        while (j < n && hws(s[j])) ++j;
       }
       if (j < n && s[j] != ']' && s[j] != '"' && s[j] != '\'' &&
           !bare(static_cast<unsigned char>(s[j]))) {
-        const unsigned char b = static_cast<unsigned char>(s[j]);
-        const std::string seen = b == '\n'  ? std::string("\\n")
+        const auto b = static_cast<unsigned char>(s[j]);
+        const std::string seen = b == '\n'   ? std::string("\\n")
                                  : b == '\r' ? std::string("\\r")
-                                 : b < 0x20 || b >= 0x80
-                                     ? std::string("?")
-                                     : std::string(1, static_cast<char>(b));
-        return Hazard{line, line_offset,
-                      "Error while parsing key: expected bare key starting character or "
-                      "string delimiter, saw '" + seen + "'"};
+                                 : b < 0x20  ? std::string("?")
+                                             : char_at(j);
+        hazard(j, 0, "\"\x01",
+               "Error while parsing key: expected bare key starting character or string "
+               "delimiter, saw '" + seen + "'");
       }
       i = j;
     } else if (c == '[' || c == '{') {
@@ -591,7 +682,26 @@ std::optional<Hazard> header_hazard(std::string_view s) {
       ++i;
     }
   }
-  return std::nullopt;
+  return out;
+}
+
+std::string apply_escapes(std::string_view s,
+                          const std::vector<std::pair<std::size_t, std::size_t>>& spots) {
+  std::string r;
+  std::size_t at = 0;
+  for (auto [off, len] : spots) {
+    r.append(s.substr(at, off - at));
+    const std::uint32_t cp = utf8_decode(s, off);
+    char buf[16];
+    if (cp <= 0xFFFF)
+      std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(cp));
+    else
+      std::snprintf(buf, sizeof buf, "\\U%08X", static_cast<unsigned>(cp));
+    r += buf;
+    at = off + len;
+  }
+  r.append(s.substr(at));
+  return r;
 }
 
 Scenario check(const toml::table& root, const std::string& file) {
@@ -740,10 +850,22 @@ std::optional<SyntaxError> parse_toml(std::string_view text, const std::string& 
 Scenario parse_checked(std::string_view text, const std::string& file) {
   if (auto bad = not_text(text)) throw ScenarioError(file, bad->first, "", bad->second);
 
-  if (auto h = header_hazard(text)) {
-    // toml++ would stop at the first error; if one comes before the bad header, it wins.
+  PreScan scan = prescan(text);
+  std::string escaped;
+  if (!scan.escape.empty()) {
+    escaped = apply_escapes(text, scan.escape);
+    text = escaped;
+    scan = prescan(text);
+  }
+  if (const auto& h = scan.hazard) {
+    // toml++ stops at the first error; if one comes before the offending character, it wins.
+    std::size_t eol = text.find('\n', h->pos + h->len);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string safe(text.substr(0, h->pos));
+    safe += h->neutral;
+    safe.append(text.substr(h->pos + h->len, eol - h->pos - h->len));
     toml::table ignored;
-    if (auto e = parse_toml(text.substr(0, h->line_offset), file, ignored))
+    if (auto e = parse_toml(safe, file, ignored); e && e->line > 0 && e->line < h->line)
       throw ScenarioError(file, e->line, "", e->message);
     throw ScenarioError(file, h->line, "", h->message);
   }

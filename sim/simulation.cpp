@@ -79,13 +79,13 @@ Simulation::Simulation(Scenario sc, RunOptions opt) : sc_(std::move(sc)), opt_(s
                                                     : (first < duration || cl.group->requests > 0);
     if (sends) {
       clients_sending_++;
-      q_.push(first, kClientSend, cl.conn);
+      q_.push(first, kClientSend, cl.conn, 0, EventQueue::kFar);
     } else {
       cl.finished_sending = true;
     }
   }
   q_.push(0, kStart);
-  q_.push(duration + sc_.drain_ms * 1'000'000, kStop);
+  q_.push(duration + sc_.drain_ms * 1'000'000, kStop, 0, 0, EventQueue::kFar);
 }
 
 Simulation::~Simulation() {
@@ -97,15 +97,6 @@ Simulation::~Simulation() {
 std::uint32_t Simulation::add_string(const std::string& s) {
   trace_.strings.push_back(s);
   return std::uint32_t(trace_.strings.size() - 1);
-}
-
-void Simulation::emit(Ev kind, int cpu, std::uint16_t actor, std::uint32_t obj, std::uint32_t a,
-                      std::uint32_t b, std::uint32_t flow) {
-  if (opt_.record_trace) {
-    trace_.events.push_back(TraceEvent{now(), std::uint32_t(trace_count_), kind,
-                                       std::uint8_t(cpu), actor, obj, a, b, flow});
-  }
-  trace_count_++;
 }
 
 void Simulation::dispatch(const QEvent& e) {
@@ -172,7 +163,9 @@ void Simulation::finish(SimTime at) {
 }
 
 bool Simulation::run_until(SimTime t) {
+  horizon_ = t;
   while (!finished_ && !q_.empty() && q_.next_time() <= t) dispatch(q_.pop());
+  horizon_ = INT64_MAX;
   if (!finished_ && q_.empty()) finish(now());  // nothing can happen any more
   return !finished_;
 }

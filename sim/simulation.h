@@ -221,10 +221,17 @@ class Simulation {
   int connections() const { return int(clients_.size()); }
 
   // Awaitable: spend `ns` of CPU in `mode` (User or System) as task `t`.
+  // If nothing can happen before the burn ends, time just advances and the program goes on
+  // without a trip through the event queue (await_suspend returns false: no suspension).
   struct Burn {
     Simulation* s; Task* t; CpuMode mode; SimTime ns;
     bool await_ready() const noexcept { return ns <= 0; }
-    void await_suspend(std::coroutine_handle<> h) { t->resume = h; s->task_burn(*t, mode, ns); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      if (s->fast_burn(*t, mode, ns)) return false;
+      t->resume = h;
+      s->task_burn(*t, mode, ns);
+      return true;
+    }
     void await_resume() const noexcept {}
   };
   Burn burn(Task& t, CpuMode m, SimTime ns) { return Burn{this, &t, m, ns}; }
@@ -242,7 +249,15 @@ class Simulation {
   // engine
   void dispatch(const QEvent& e);
   void emit(Ev kind, int cpu, std::uint16_t actor, std::uint32_t obj, std::uint32_t a = 0,
-            std::uint32_t b = 0, std::uint32_t flow = kNone);
+            std::uint32_t b = 0, std::uint32_t flow = kNone) {
+    if (opt_.record_trace) record(kind, cpu, actor, obj, a, b, flow);
+    trace_count_++;
+  }
+  [[gnu::noinline]] void record(Ev kind, int cpu, std::uint16_t actor, std::uint32_t obj, std::uint32_t a,
+                                std::uint32_t b, std::uint32_t flow) {
+    trace_.events.push_back(TraceEvent{now(), std::uint32_t(trace_count_), kind, std::uint8_t(cpu), actor,
+                                       obj, a, b, flow});
+  }
   std::uint32_t add_string(const std::string& s);
   void finish(SimTime at);
   void maybe_finish();
@@ -252,6 +267,7 @@ class Simulation {
   void set_mode(Cpu& c, CpuMode m, Task* owner);
   void account(Cpu& c);
   void task_burn(Task& t, CpuMode mode, SimTime ns);
+  bool fast_burn(Task& t, CpuMode mode, SimTime ns);
   void task_block(Task& t);
   void set_task_state(Task& t, TaskState s);
   void start_act(Cpu& c, Cpu::Act act, SimTime ns);
@@ -308,6 +324,7 @@ class Simulation {
   Trace trace_;
   bool finished_ = false;
   SimTime end_ = 0;
+  SimTime horizon_ = INT64_MAX;      // run_until's bound: fast burns never jump past it
 
   std::vector<Cpu> cpus_;
   std::vector<std::unique_ptr<Task>> tasks_;
@@ -335,6 +352,9 @@ class Simulation {
   } st_;
   std::uint64_t failed_by_[3] = {};
   std::uint64_t trace_count_ = 0;   // events emitted (also when not recorded)
+  std::vector<WaitEntry> wake_scratch_[2];  // wake_up's copies of a queue (by nesting depth)
+  int wake_depth_ = 0;
+  std::deque<EpItem*> txlist_;      // ep_send_events' txlist (kept to reuse its storage)
 };
 
 std::string_view program_name(Strategy s);

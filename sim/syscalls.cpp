@@ -323,7 +323,8 @@ int Simulation::ep_send_events(EventPoll& ep, std::vector<std::uint32_t>& ready,
                                int& examined) {
   ready.clear();
   examined = 0;
-  std::deque<EpItem*> txlist;
+  std::deque<EpItem*>& txlist = txlist_;
+  txlist.clear();
   txlist.swap(ep.rdllist);
   while (!txlist.empty() && int(ready.size()) < maxevents) {
     EpItem* epi = txlist.front();
