@@ -228,8 +228,9 @@ void Simulation::client_send(Client& cl) {
           (std::uint64_t(req) << 32) | flow);
   const ClientGroup& g = *cl.group;
   if (g.mode == ClientMode::Open) {
-    SimTime t = cl.arrivals->next();
-    if (t < sc_.duration_ms * 1'000'000) {
+    SimTime offset = cl.arrivals->next();  // since start_ms
+    if (offset != ArrivalStream::kNever && sc_.send_start_ns() + offset < sc_.send_end_ns()) {
+      SimTime t = sc_.send_start_ns() + offset;
       q_.push(t, kClientSend, cl.conn, 0, EventQueue::kFar);
     } else {
       cl.finished_sending = true;
@@ -252,7 +253,7 @@ void Simulation::client_reply(std::uint32_t conn, std::uint32_t req, std::uint32
   if (g.mode == ClientMode::Closed && !cl.finished_sending) {
     SimTime next = now() + g.think_us * 1000;
     bool more = g.requests > 0 ? cl.sent < std::uint32_t(g.requests)
-                               : next < sc_.duration_ms * 1'000'000;
+                               : next < sc_.send_end_ns();
     if (more) {
       q_.push(next, kClientSend, conn, 0, EventQueue::kFar);
     } else {

@@ -19,7 +19,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -117,7 +116,7 @@ constexpr std::size_t kMaxFileBytes = 16u << 20;  // a scenario is a small text 
 
 // Keys allowed in each table, in the order they are documented.
 const std::vector<std::string_view> kTopKeys = {"title",   "description", "seed",
-                                                "duration_ms", "drain_ms", "machine",
+                                                "duration_ms", "drain_ms", "start_ms", "machine",
                                                 "server",  "clients",     "background",
                                                 "costs",   "kernel"};
 const std::vector<std::string_view> kMachineKeys = {"cpus"};
@@ -725,6 +724,7 @@ Scenario check(const toml::table& root, const std::string& file) {
       root, "seed", "seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
   sc.duration_ms = c.integer(root, "duration_ms", "duration_ms", 1, 3'600'000, 100);
   sc.drain_ms = c.integer(root, "drain_ms", "drain_ms", 0, 3'600'000, 100);
+  sc.start_ms = c.integer(root, "start_ms", "start_ms", 0, 3'600'000, 0);
 
   // [machine]
   if (const toml::table* m = c.table(root, "machine")) {

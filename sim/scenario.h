@@ -74,6 +74,8 @@ struct Scenario {
   std::uint64_t seed = 1;
   std::int64_t duration_ms = 100;    // clients send during [0, duration); then the run drains
   std::int64_t drain_ms = 100;       // at most this long after duration for replies
+  std::int64_t start_ms = 0;         // clients start sending here (lets the server accept
+                                     // every connection first); they send for duration_ms
   int cpus = 1;                      // 1..64
   Strategy strategy = Strategy::Epoll;
   std::int64_t work_us = 20;         // user-mode CPU per request
@@ -85,6 +87,8 @@ struct Scenario {
   KernelParams kernel;
 
   int total_connections() const;
+  SimTime send_start_ns() const { return start_ms * 1'000'000; }
+  SimTime send_end_ns() const { return (start_ms + duration_ms) * 1'000'000; }
   SimTime effective_slice_ns() const;
   SimTime effective_wakeup_granularity_ns() const;
 };

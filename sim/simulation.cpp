@@ -70,13 +70,14 @@ Simulation::Simulation(Scenario sc, RunOptions opt) : sc_(std::move(sc)), opt_(s
     }
   }
 
-  // First sends. Open loop: Poisson. Closed loop: connection i starts at i microseconds.
-  const SimTime duration = sc_.duration_ms * 1'000'000;
+  // First sends (from start_ms on). Open loop: Poisson. Closed loop: connection i starts i
+  // microseconds after the start.
+  const SimTime start = sc_.send_start_ns(), send_end = sc_.send_end_ns();
   for (Client& cl : clients_) {
-    SimTime first = cl.group->mode == ClientMode::Open ? cl.arrivals->next()
-                                                       : SimTime(cl.conn) * 1000;
-    bool sends = cl.group->mode == ClientMode::Open ? first < duration
-                                                    : (first < duration || cl.group->requests > 0);
+    SimTime offset = cl.group->mode == ClientMode::Open ? cl.arrivals->next() : SimTime(cl.conn) * 1000;
+    SimTime first = offset == ArrivalStream::kNever ? offset : start + offset;  // idle: never
+    bool sends = cl.group->mode == ClientMode::Open ? first < send_end
+                                                    : (first < send_end || cl.group->requests > 0);
     if (sends) {
       clients_sending_++;
       q_.push(first, kClientSend, cl.conn, 0, EventQueue::kFar);
@@ -85,7 +86,7 @@ Simulation::Simulation(Scenario sc, RunOptions opt) : sc_(std::move(sc)), opt_(s
     }
   }
   q_.push(0, kStart);
-  q_.push(duration + sc_.drain_ms * 1'000'000, kStop, 0, 0, EventQueue::kFar);
+  q_.push(send_end + sc_.drain_ms * 1'000'000, kStop, 0, 0, EventQueue::kFar);
 }
 
 Simulation::~Simulation() {

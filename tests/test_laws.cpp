@@ -177,3 +177,19 @@ TEST_CASE("laws: with two CPUs a thread woken beside a busy CPU runs on the idle
   Metrics m = sim.metrics();
   REQUIRE(m.requests_sent == m.requests_completed);
 }
+
+TEST_CASE("laws: start_ms shifts every client's schedule, idle ones stay idle", "[sim][laws]") {
+  Scenario sc = crowd(Strategy::Epoll, 10, 100, false);
+  Simulation a(sc);
+  a.run();
+  sc.start_ms = 3;
+  Simulation b(sc);
+  b.run();
+  auto sa = of_kind(a.trace(), Ev::ClientSend);
+  auto sb = of_kind(b.trace(), Ev::ClientSend);
+  REQUIRE(sa.size() == sb.size());  // the same Poisson streams, 3 ms later
+  for (std::size_t i = 0; i < sa.size(); i++) REQUIRE(sb[i].t == sa[i].t + 3'000'000);
+  // The server finished accepting before the first request, so none waited for it.
+  Metrics m = b.metrics();
+  REQUIRE(m.latency_max_us < a.metrics().latency_max_us);
+}
