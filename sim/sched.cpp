@@ -250,7 +250,7 @@ bool Simulation::try_to_wake_up(Task& t, std::uint32_t flow) {
   if (t.state != TaskState::Sleeping) return false;
   // select_task_rq: stay where it ran if that CPU is idle, else any idle CPU, else stay.
   Cpu* target = &cpus_[std::size_t(t.cpu)];
-  if (!cpu_idle(*target)) {
+  if (!cpu_idle(*target) && !t.pinned) {
     for (Cpu& c : cpus_) if (cpu_idle(c)) { target = &c; break; }
   }
   Cpu& c = *target;

@@ -2,6 +2,7 @@
 // happenings in (time, sequence) order, and turning counters into metrics at the end.
 #include "sim/simulation.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "sim/arrivals.h"
@@ -68,6 +69,17 @@ Simulation::Simulation(Scenario sc, RunOptions opt) : sc_(std::move(sc)), opt_(s
         for (;;) co_await s.burn(t, CpuMode::User, 1'000'000);  // a CPU hog never sleeps
       }, 0);
     }
+  }
+
+  // ksoftirqd/0 sleeps until net_rx_action hands work over to it (kernel/softirq.c).
+  ksoftirqd_ = &new_task(TaskKind::Ksoftirqd, "ksoftirqd/0", 0, [](Simulation& s, Task& t) {
+    return s.ksoftirqd_main(t);
+  }, 0);
+  ksoftirqd_->pinned = true;
+  {
+    Cpu& c0 = cpus_[0];
+    c0.rq.erase(std::find(c0.rq.begin(), c0.rq.end(), ksoftirqd_));
+    set_task_state(*ksoftirqd_, TaskState::Sleeping);
   }
 
   // First sends (from start_ms on). Open loop: Poisson. Closed loop: connection i starts i
@@ -212,6 +224,8 @@ Metrics Simulation::metrics() const {
       m.ctx_involuntary += t->nivcsw;
       m.cpu_user_ns += t->utime;
       m.cpu_system_ns += t->stime;
+    } else if (t->kind == TaskKind::Ksoftirqd) {
+      m.cpu_softirq_ns += t->stime;  // its context switches are part of the softirq's cost
     } else {
       m.cpu_background_ns += t->utime + t->stime;
     }

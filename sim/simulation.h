@@ -116,7 +116,8 @@ struct Task {                // struct task_struct (the part the model needs)
   Sys in_sys = Sys::None;
   std::uint64_t nvcsw = 0, nivcsw = 0;  // voluntary / involuntary context switches
   SimTime utime = 0, stime = 0;
-  bool server() const { return kind != TaskKind::Background; }
+  bool server() const { return kind == TaskKind::ServerMain || kind == TaskKind::ServerWorker; }
+  bool pinned = false;       // per-CPU kernel threads never move
 };
 
 struct Cpu {
@@ -142,6 +143,7 @@ struct Cpu {
   bool slice_armed = false;
   SimTime run_start = 0;            // when curr's current burn (re)started
   SimTime slice_start = 0;          // when curr was switched in
+  SimTime softirq_since = 0;        // when this handle_softirqs invocation began
   CpuMode saved_mode = CpuMode::Idle;  // task context's mode while an interrupt runs
   Task* saved_owner = nullptr;
   Skb softirq_skb;                  // the packet net_rx_action is working on
@@ -300,6 +302,7 @@ class Simulation {
   void nic_receive(const Skb& skb);
   void client_send(Client& cl);
   void client_reply(std::uint32_t conn, std::uint32_t req, std::uint32_t flow);
+  Co<void> ksoftirqd_main(Task& t);
 
  public:
   // Helpers for syscalls (sim/syscalls.cpp).
@@ -331,6 +334,7 @@ class Simulation {
   std::vector<std::unique_ptr<Socket>> socks_;   // by connection index
   std::unique_ptr<Socket> listen_;
   std::unique_ptr<EventPoll> ep_;
+  Task* ksoftirqd_ = nullptr;                    // ksoftirqd/0: NET_RX work under load
   std::uint32_t first_conn_fd_ = 4;
   std::uint32_t next_fd_ = 4;
 

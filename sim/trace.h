@@ -20,7 +20,8 @@ std::string_view cpu_mode_name(CpuMode m);
 enum class TaskState : std::uint8_t { Running, Runnable, Sleeping, Dead };
 std::string_view task_state_name(TaskState s);
 
-enum class TaskKind : std::uint8_t { ServerMain, ServerWorker, Background };
+// Ksoftirqd: the per-CPU kernel thread that takes over softirq work under load.
+enum class TaskKind : std::uint8_t { ServerMain, ServerWorker, Background, Ksoftirqd };
 
 // Real Linux syscall names the model's programs make.
 enum class Sys : std::uint8_t {

@@ -160,7 +160,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       break;
     case Ev::Softirq: {
       WsCpu& c = w.cpus[e.cpu];
-      c.softirq = e.a == 1;
+      if (e.actor == kNoTask) c.softirq = e.a == 1;  // not when ksoftirqd runs it as a task
       if (e.a == 1) {
         k.net_rx++;
         c.softirq_packets = 0;
@@ -276,6 +276,8 @@ Metrics metrics_of(const WorldState& w0, const Trace& trace, std::optional<SimTi
       m.ctx_involuntary += tk.nivcsw;
       m.cpu_user_ns += tk.utime;
       m.cpu_system_ns += tk.stime;
+    } else if (tk.kind == TaskKind::Ksoftirqd) {
+      m.cpu_softirq_ns += tk.stime;
     } else {
       m.cpu_background_ns += tk.utime + tk.stime;
     }

@@ -34,7 +34,7 @@ struct WsTask {
   int line = -1;                      // program line it is on
   std::uint64_t nvcsw = 0, nivcsw = 0;
   SimTime utime = 0, stime = 0;
-  bool server() const { return kind != TaskKind::Background; }
+  bool server() const { return kind == TaskKind::ServerMain || kind == TaskKind::ServerWorker; }
   bool operator==(const WsTask&) const = default;
 };
 
