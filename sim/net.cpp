@@ -118,7 +118,7 @@ void Simulation::net_rx_deliver(Cpu& c, const Skb& skb) {
     if (cl.state[skb.req] == 0) {
       cl.state[skb.req] = 3;
       outstanding_--;
-      failed_by_[std::size_t(FailReason::Refused)]++;
+      st_.fail(FailReason::Refused);
       emit(Ev::RequestFailed, c.id, kNoTask, skb.conn, skb.req, std::uint32_t(FailReason::Refused), skb.flow);
       if (!cl.finished_sending) { cl.finished_sending = true; clients_sending_--; }
       maybe_finish();
@@ -254,6 +254,7 @@ void Simulation::nic_receive(const Skb& skb) {
 // ---- clients --------------------------------------------------------------------------------
 
 void Simulation::client_send(Client& cl) {
+  if (cl.finished_sending) return;  // its connection was reset: it sends no more
   std::uint32_t req = cl.sent++;
   std::uint32_t flow = next_flow_++;
   cl.send_t.push_back(now());

@@ -9,6 +9,23 @@ namespace {
 
 using Fds = std::vector<std::uint32_t>;
 
+// The body every event-loop program shares: read one request, handle it, reply. Its four
+// lines sit at `line` (recvfrom), line + 1 (EAGAIN), line + 2 (handle), line + 3 (sendto) of
+// each listing. Returns false when recvfrom said EAGAIN.
+Co<bool> serve_one(Simulation& s, Task& t, std::uint32_t fd, int line) {
+  s.line(t, line);
+  Simulation::Recv r = co_await s.sys_recvfrom(t, fd, /*nonblock=*/true);
+  if (r.result < 0) {
+    s.line(t, line + 1);
+    co_return false;
+  }
+  s.line(t, line + 2);
+  co_await s.user_work(t, r.skb);
+  s.line(t, line + 3);
+  co_await s.sys_sendto(t, fd, r.skb);
+  co_return true;
+}
+
 const std::vector<std::string> kBlocking = {
     "int lfd = listen_socket(port);",
     "for (;;) {",
@@ -72,15 +89,7 @@ Co<void> busy_poll_main(Simulation& s, Task& t) {
     fds.push_back(std::uint32_t(co_await s.sys_accept4(t, std::uint32_t(i), true)));
   }
   for (;;) {
-    for (std::uint32_t fd : fds) {
-      s.line(t, 4);
-      Simulation::Recv r = co_await s.sys_recvfrom(t, fd, true);
-      if (r.result < 0) { s.line(t, 5); continue; }
-      s.line(t, 6);
-      co_await s.user_work(t, r.skb);
-      s.line(t, 7);
-      co_await s.sys_sendto(t, fd, r.skb);
-    }
+    for (std::uint32_t fd : fds) co_await serve_one(s, t, fd, 4);
   }
 }
 
@@ -141,15 +150,7 @@ Co<void> select_poll_main(Simulation& s, Task& t, bool is_select) {
     s.line(t, L);
     int n = is_select ? co_await s.sys_select(t, fds, ready) : co_await s.sys_poll(t, fds, ready);
     if (n < 0) co_return;
-    for (std::uint32_t fd : ready) {
-      s.line(t, L + 3);
-      Simulation::Recv r = co_await s.sys_recvfrom(t, fd, true);
-      if (r.result < 0) { s.line(t, L + 4); continue; }
-      s.line(t, L + 5);
-      co_await s.user_work(t, r.skb);
-      s.line(t, L + 6);
-      co_await s.sys_sendto(t, fd, r.skb);
-    }
+    for (std::uint32_t fd : ready) co_await serve_one(s, t, fd, L + 3);
   }
 }
 
@@ -231,24 +232,14 @@ Co<void> epoll_main(Simulation& s, Task& t, bool et, bool read_once) {
     if (n < 0) co_return;
     for (std::uint32_t fd : ready) {  // events[] of this call
       s.line(t, 9);
-      if (!et || read_once) {
-        s.line(t, 10 + (read_once ? 1 : 0));
-        Simulation::Recv r = co_await s.sys_recvfrom(t, fd, true);
-        if (r.result < 0) { s.line(t, 11 + (read_once ? 1 : 0)); continue; }
-        s.line(t, 12 + (read_once ? 1 : 0));
-        co_await s.user_work(t, r.skb);
-        s.line(t, 13 + (read_once ? 1 : 0));
-        co_await s.sys_sendto(t, fd, r.skb);
-        continue;
-      }
-      for (;;) {  // edge-triggered: the next wake-up only comes with new data, so drain
-        s.line(t, 11);
-        Simulation::Recv r = co_await s.sys_recvfrom(t, fd, true);
-        if (r.result < 0) { s.line(t, 12); break; }
-        s.line(t, 13);
-        co_await s.user_work(t, r.skb);
-        s.line(t, 14);
-        co_await s.sys_sendto(t, fd, r.skb);
+      if (!et) {
+        co_await serve_one(s, t, fd, 10);
+      } else if (read_once) {
+        co_await serve_one(s, t, fd, 11);  // the bug: what else waits stays there
+      } else {
+        // Edge-triggered: the next wake-up only comes with new data, so drain to EAGAIN.
+        while (co_await serve_one(s, t, fd, 11)) {
+        }
       }
     }
   }

@@ -97,6 +97,12 @@ Simulation::Simulation(Scenario sc, RunOptions opt) : sc_(std::move(sc)), opt_(s
       cl.finished_sending = true;
     }
   }
+  // A window of sending (open loop, or closed loop "until duration_ms") is measured whole:
+  // throughput is requests over the window even if the last reply comes early. A closed
+  // loop with a fixed number of requests ends when they are answered.
+  for (const ClientGroup& g : sc_.clients)
+    if (g.mode == ClientMode::Open || g.requests == 0) min_end_ = send_end;
+  if (min_end_ > 0) q_.push(min_end_, kSendEnd, 0, 0, EventQueue::kFar);
   q_.push(0, kStart);
   q_.push(send_end + sc_.drain_ms * 1'000'000, kStop, 0, 0, EventQueue::kFar);
 }
@@ -145,6 +151,9 @@ void Simulation::dispatch(const QEvent& e) {
       for (Cpu& c : cpus_) if (!c.rq.empty() && !c.curr && c.act == Cpu::Act::None) schedule(c, false);
       maybe_finish();
       break;
+    case kSendEnd:
+      maybe_finish();
+      break;
     case kStop:
       finish(now());
       break;
@@ -152,7 +161,7 @@ void Simulation::dispatch(const QEvent& e) {
 }
 
 void Simulation::maybe_finish() {
-  if (!finished_ && clients_sending_ == 0 && outstanding_ == 0) finish(now());
+  if (!finished_ && clients_sending_ == 0 && outstanding_ == 0 && now() >= min_end_) finish(now());
 }
 
 void Simulation::finish(SimTime at) {
@@ -165,7 +174,7 @@ void Simulation::finish(SimTime at) {
     for (std::uint32_t r = 0; r < cl.sent; r++) {
       if (cl.state[r] == 0 || cl.state[r] == 2) {
         FailReason why = cl.state[r] == 2 ? FailReason::NicDrop : FailReason::Unanswered;
-        failed_by_[std::size_t(why)]++;
+        st_.fail(why);
         emit(Ev::RequestFailed, 0, kNoTask, cl.conn, r, std::uint32_t(why));
         cl.state[r] = 3;
         outstanding_--;
@@ -189,52 +198,12 @@ void Simulation::run() {
 }
 
 Metrics Simulation::metrics() const {
-  Metrics m;
-  m.source = "sim";
-  m.scenario = sc_.title;
-  m.strategy = std::string(strategy_name(sc_.strategy));
-  m.seed = sc_.seed;
-  m.events = trace_count_;
-  m.duration_ns = finished_ ? end_ : now();
-  m.requests_sent = st_.sent;
-  m.requests_completed = st_.completed;
-  std::uint64_t failed = 0;
-  for (int r = 0; r < 3; r++) {
-    failed += failed_by_[r];
-    if (failed_by_[r]) m.failed_by_reason[std::string(fail_reason_name(FailReason(r)))] = failed_by_[r];
-  }
-  m.requests_failed = failed;
-  m.throughput_rps = m.duration_ns > 0 ? double(st_.completed) * 1e9 / double(m.duration_ns) : 0;
-  m.latency_p50_us = st_.latency.percentile_us(50);
-  m.latency_p90_us = st_.latency.percentile_us(90);
-  m.latency_p99_us = st_.latency.percentile_us(99);
-  m.latency_max_us = st_.latency.max_ns() / 1000;
-  for (std::size_t i = 1; i < std::size_t(Sys::Count); i++)
-    if (st_.syscalls[i]) m.syscalls[std::string(sys_name(Sys(i)))] = st_.syscalls[i];
-  m.eagain = st_.eagain;
-  m.fds_scanned = st_.fds_scanned;
-  m.wakeups = st_.wakeups;
-  m.softirq_net_rx = st_.net_rx;
-  m.softirq_packets = st_.softirq_packets;
-  m.time_squeeze = st_.time_squeeze;
-  m.nic_drops = st_.nic_drops;
-  for (const auto& t : tasks_) {
-    if (t->server()) {
-      m.ctx_voluntary += t->nvcsw;
-      m.ctx_involuntary += t->nivcsw;
-      m.cpu_user_ns += t->utime;
-      m.cpu_system_ns += t->stime;
-    } else if (t->kind == TaskKind::Ksoftirqd) {
-      m.cpu_softirq_ns += t->stime;  // its context switches are part of the softirq's cost
-    } else {
-      m.cpu_background_ns += t->utime + t->stime;
-    }
-  }
-  for (const Cpu& c : cpus_) {
-    m.cpu_softirq_ns += c.busy_ns[std::size_t(CpuMode::HardIrq)] + c.busy_ns[std::size_t(CpuMode::Softirq)];
-    m.cpu_idle_ns += c.busy_ns[std::size_t(CpuMode::Idle)];
-  }
-  return m;
+  CpuSplit split;
+  for (const auto& t : tasks_) split.add_task(*t);
+  for (const Cpu& c : cpus_) split.add_cpu(c);
+  RunInfo run{sc_.title, std::string(strategy_name(sc_.strategy)), sc_.seed, trace_count_,
+              finished_ ? end_ : now()};
+  return make_metrics(run, st_, split);
 }
 
 }  // namespace eps

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "sim/co.h"
+#include "sim/counters.h"
 #include "sim/engine.h"
 #include "sim/metrics.h"
 #include "sim/rbtree.h"
@@ -37,7 +38,7 @@ namespace eps {
 
 // What the event queue holds for the simulation (QEvent::kind).
 enum QKind : std::uint32_t {
-  kActDone, kIrqDone, kSliceEnd, kClientSend, kPacketArrive, kReplyArrive, kStart, kStop
+  kActDone, kIrqDone, kSliceEnd, kClientSend, kPacketArrive, kReplyArrive, kStart, kSendEnd, kStop
 };
 
 inline constexpr int kEAGAIN = 11, kEEXIST = 17, kENOENT = 2, kEINVAL = 22;
@@ -187,7 +188,10 @@ class Simulation {
 
   const Scenario& scenario() const { return sc_; }
   const Trace& trace() const { return trace_; }
-  Trace take_trace() { return std::move(trace_); }
+  Trace take_trace() {
+    trace_.events.shrink_to_fit();  // growth by doubling leaves up to half unused
+    return std::move(trace_);
+  }
   Metrics metrics() const;
   SimTime now() const { return q_.now(); }
   bool finished() const { return finished_; }
@@ -345,16 +349,9 @@ class Simulation {
   std::vector<Client> clients_;
   std::uint64_t outstanding_ = 0;
   int clients_sending_ = 0;
+  SimTime min_end_ = 0;             // open-loop clients: the run lasts the whole sending window
 
-  // Statistics (the metrics are made from these).
-  struct Stats {
-    std::uint64_t sent = 0, completed = 0;
-    std::uint64_t syscalls[std::size_t(Sys::Count)] = {};
-    std::uint64_t eagain = 0, fds_scanned = 0, wakeups = 0;
-    std::uint64_t net_rx = 0, softirq_packets = 0, time_squeeze = 0, nic_drops = 0;
-    LatencyHistogram latency;
-  } st_;
-  std::uint64_t failed_by_[3] = {};
+  Counters st_;                     // what the metrics are made from
   std::uint64_t trace_count_ = 0;   // events emitted (also when not recorded)
   std::vector<WaitEntry> wake_scratch_[2];  // wake_up's copies of a queue (by nesting depth)
   int wake_depth_ = 0;

@@ -33,6 +33,7 @@ Co<void> Simulation::syscall_enter(Task& t, Sys s, std::uint32_t fd) {
 Co<void> Simulation::syscall_exit(Task& t, Sys s, std::uint32_t fd, int result) {
   co_await burn(t, CpuMode::System, sc_.costs.syscall_ns - sc_.costs.syscall_ns / 2);
   t.in_sys = Sys::None;
+  if (s == Sys::Recvfrom && result == -kEAGAIN) st_.eagain++;
   emit(Ev::SyscallExit, t.cpu, t.id, fd, std::uint32_t(s), std::uint32_t(result));
 }
 
@@ -76,17 +77,20 @@ Co<int> Simulation::sys_close(Task& t, std::uint32_t fd) {
     s->open = false;
     s->refused = true;
     emit(Ev::FdClose, t.cpu, t.id, fd, 1);
-    // What already waits in its queue is answered with a reset.
+    // What already waits in its queue is answered with a reset; a client that got one sends
+    // no more. One that has sent nothing yet learns of the close from its first request.
     Client& cl = clients_[s->conn];
+    bool reset = false;
     for (const Skb& skb : s->rxq) {
       if (cl.state[skb.req] != 0) continue;
       cl.state[skb.req] = 3;
       outstanding_--;
-      failed_by_[std::size_t(FailReason::Refused)]++;
+      st_.fail(FailReason::Refused);
       emit(Ev::RequestFailed, t.cpu, t.id, s->conn, skb.req, std::uint32_t(FailReason::Refused), skb.flow);
+      reset = true;
     }
     s->rxq.clear();
-    if (!cl.finished_sending) { cl.finished_sending = true; clients_sending_--; }
+    if (reset && !cl.finished_sending) { cl.finished_sending = true; clients_sending_--; }
     result = 0;
   }
   co_await syscall_exit(t, Sys::Close, fd, result);
@@ -113,8 +117,7 @@ Co<Simulation::Recv> Simulation::sys_recvfrom(Task& t, std::uint32_t fd, bool no
         break;
       }
       if (nonblock) {
-        st_.eagain++;
-        r.result = -kEAGAIN;
+        r.result = -kEAGAIN;  // counted when the call returns (syscall_exit)
         break;
       }
       wait_add(s->wq, WaitEntry{WaitKind::TaskWake, false, &t});  // sk_wait_data

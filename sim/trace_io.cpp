@@ -90,18 +90,19 @@ Trace read_trace_file(const std::string& path) {
   }
   if (tr.cpus < 1 || tr.cpus > 64) fail(path, "bad header: cpus out of range");
   std::size_t body = 16 + hlen;
-  std::size_t need = body + count * sizeof(TraceEvent) + 8;
-  if (data.size() < need) {
-    std::size_t have = data.size() > body ? (data.size() - body) / sizeof(TraceEvent) : 0;
+  std::size_t have = data.size() > body ? (data.size() - body) / sizeof(TraceEvent) : 0;
+  if (count > have) {  // checked before count * 32 can overflow
     fail(path, "truncated: the header says " + std::to_string(count) + " events, the file holds " +
-                   std::to_string(have > count ? count : have));
+                   std::to_string(have));
   }
+  std::size_t need = body + count * sizeof(TraceEvent) + 8;
+  if (data.size() < need) fail(path, "truncated: the checksum is missing");
   if (data.size() > need) fail(path, "corrupt: " + std::to_string(data.size() - need) + " unexpected bytes at the end");
   std::uint64_t sum;
   std::memcpy(&sum, data.data() + need - 8, 8);
   if (fnv1a(data.data(), need - 8) != sum) fail(path, "corrupt: checksum mismatch");
   tr.events.resize(count);
-  std::memcpy(tr.events.data(), data.data() + body, count * sizeof(TraceEvent));
+  if (count) std::memcpy(tr.events.data(), data.data() + body, count * sizeof(TraceEvent));
   for (std::size_t i = 0; i < tr.events.size(); i++) {
     const TraceEvent& e = tr.events[i];
     if (e.kind >= Ev::Count || e.cpu >= tr.cpus || (i > 0 && e.t < tr.events[i - 1].t))

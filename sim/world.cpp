@@ -229,11 +229,9 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       k.latency.add(SimTime(e.b) * 1000);
       break;
     }
-    case Ev::RequestFailed: {
-      k.failed++;
-      if (e.b < 3) k.failed_by[e.b]++;
+    case Ev::RequestFailed:
+      if (e.b < 3) k.fail(FailReason(e.b));
       break;
-    }
     case Ev::Count:
       break;
   }
@@ -243,50 +241,10 @@ Metrics metrics_of(const WorldState& w0, const Trace& trace, std::optional<SimTi
   WorldState w = w0;  // cheap enough for a view; accounting closes the open intervals
   SimTime t = at.value_or(w.t);
   for (WsCpu& c : w.cpus) account(c, w.tasks, t);
-  const WsCounters& k = w.counters;
-  Metrics m;
-  m.source = "sim";
-  m.scenario = trace.scenario_title;
-  m.strategy = trace.strategy;
-  m.seed = trace.seed;
-  m.events = w.index;
-  m.duration_ns = t;
-  m.requests_sent = k.sent;
-  m.requests_completed = k.completed;
-  m.requests_failed = k.failed;
-  for (int r = 0; r < 3; r++)
-    if (k.failed_by[r]) m.failed_by_reason[std::string(fail_reason_name(FailReason(r)))] = k.failed_by[r];
-  m.throughput_rps = t > 0 ? double(k.completed) * 1e9 / double(t) : 0;
-  m.latency_p50_us = k.latency.percentile_us(50);
-  m.latency_p90_us = k.latency.percentile_us(90);
-  m.latency_p99_us = k.latency.percentile_us(99);
-  m.latency_max_us = k.latency.max_ns() / 1000;
-  for (std::size_t i = 1; i < std::size_t(Sys::Count); i++)
-    if (k.syscalls[i]) m.syscalls[std::string(sys_name(Sys(i)))] = k.syscalls[i];
-  m.eagain = k.eagain;
-  m.fds_scanned = k.fds_scanned;
-  m.wakeups = k.wakeups;
-  m.softirq_net_rx = k.net_rx;
-  m.softirq_packets = k.softirq_packets;
-  m.time_squeeze = k.time_squeeze;
-  m.nic_drops = k.nic_drops;
-  for (const WsTask& tk : w.tasks) {
-    if (tk.server()) {
-      m.ctx_voluntary += tk.nvcsw;
-      m.ctx_involuntary += tk.nivcsw;
-      m.cpu_user_ns += tk.utime;
-      m.cpu_system_ns += tk.stime;
-    } else if (tk.kind == TaskKind::Ksoftirqd) {
-      m.cpu_softirq_ns += tk.stime;
-    } else {
-      m.cpu_background_ns += tk.utime + tk.stime;
-    }
-  }
-  for (const WsCpu& c : w.cpus) {
-    m.cpu_softirq_ns += c.busy_ns[std::size_t(CpuMode::HardIrq)] + c.busy_ns[std::size_t(CpuMode::Softirq)];
-    m.cpu_idle_ns += c.busy_ns[std::size_t(CpuMode::Idle)];
-  }
-  return m;
+  CpuSplit split;
+  for (const WsTask& tk : w.tasks) split.add_task(tk);
+  for (const WsCpu& c : w.cpus) split.add_cpu(c);
+  return make_metrics(RunInfo{trace.scenario_title, trace.strategy, trace.seed, w.index, t}, w.counters, split);
 }
 
 // ---- Replay -------------------------------------------------------------------------------

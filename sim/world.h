@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/counters.h"
 #include "sim/metrics.h"
 #include "sim/rbtree.h"
 #include "sim/trace.h"
@@ -74,15 +75,7 @@ struct WirePacket {                   // a packet on the wire between a client a
   bool operator==(const WirePacket&) const = default;
 };
 
-// Counters as of this point (the same quantities as Metrics).
-struct WsCounters {
-  std::uint64_t sent = 0, completed = 0, failed = 0, failed_by[3] = {};
-  std::uint64_t syscalls[std::size_t(Sys::Count)] = {};
-  std::uint64_t eagain = 0, fds_scanned = 0, wakeups = 0;
-  std::uint64_t net_rx = 0, softirq_packets = 0, time_squeeze = 0, nic_drops = 0;
-  LatencyHistogram latency;
-  bool operator==(const WsCounters&) const = default;
-};
+using WsCounters = Counters;  // counters as of this point of the trace
 
 struct WorldState {
   SimTime t = 0;                      // time of the last applied event

@@ -236,3 +236,28 @@ TEST_CASE("laws: under a flood, net_rx_action hands over to ksoftirqd and the se
   Replay rp(tr);
   REQUIRE(to_json(metrics_of(rp.at(rp.size()), *tr, tr->end_ns)).dump() == to_json(m).dump());
 }
+
+TEST_CASE("laws: a client whose connection was refused sends no more, and is counted once", "[sim][laws]") {
+  // 20 busy connections, the last 15 past FD_SETSIZE under select: each of those fails its
+  // first request (reset) and stops; the run still lasts the whole sending window.
+  Scenario sc = crowd(Strategy::Select, 0, 1015, false);
+  ClientGroup late;
+  late.name = "late";
+  late.connections = 20;
+  late.rate_per_s = 2000;
+  sc.clients.push_back(late);
+  sc.duration_ms = 20;
+  sc.start_ms = 3;
+  Simulation sim(sc);
+  sim.run();
+  Metrics m = sim.metrics();
+  REQUIRE(m.duration_ns >= sc.send_end_ns());
+  REQUIRE(m.failed_by_reason.at("refused") == 15);  // one per refused connection
+  std::vector<int> sent_after_fail(sim.connections(), 0);
+  std::vector<bool> failed(sim.connections(), false);
+  for (const TraceEvent& e : sim.trace().events) {
+    if (e.kind == Ev::RequestFailed) failed[e.obj] = true;
+    if (e.kind == Ev::ClientSend && failed[e.obj]) sent_after_fail[e.obj]++;
+  }
+  for (int n : sent_after_fail) REQUIRE(n == 0);
+}

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <fstream>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -81,6 +82,10 @@ TEST_CASE("replay: the last state equals the model's own, for every strategy", "
     // The counters replayed from events give the model's metrics exactly.
     Metrics replayed = metrics_of(w, *tr, tr->end_ns);
     Metrics model = sim.metrics();
+    if (to_json(replayed).dump() != to_json(model).dump()) {
+      std::ofstream("/tmp/replayed.json") << to_json(replayed).dump(1);
+      std::ofstream("/tmp/model.json") << to_json(model).dump(1);
+    }
     REQUIRE(to_json(replayed).dump() == to_json(model).dump());
   }
 }

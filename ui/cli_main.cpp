@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
                "epollscope-cli"};
   app.set_version_flag("--version", std::string("epollscope-cli ") + EPS_VERSION);
   app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::help);  // a bad flag shows the usage
   std::vector<Command> commands;
   register_sim_commands(app, commands);
 #ifdef EPS_HAVE_LIVE

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# GUI tests under Xvfb: each case renders states with `epollscope --screenshot` and checks the
+# PNGs (non-blank, different where the state differs, identical where it does not) and exit
+# codes. Usage: run_gui_tests.sh CASE   (environment: EPS_APP, EPS_CLI, EPS_CHECK, EPS_SHOTS,
+# EPS_SOURCE_DIR; set by ui/gui.cmake).
+set -euo pipefail
+case_name=${1:?case}
+app=${EPS_APP:?}; check=${EPS_CHECK:?}; shots=${EPS_SHOTS:?}; src=${EPS_SOURCE_DIR:?}
+out="$shots/$case_name"
+rm -rf "$out"; mkdir -p "$out"
+xvfb() { xvfb-run -a -s "-screen 0 1600x1000x24" "$@"; }
+shot() {  # shot NAME ARGS...: render, save $out/NAME.png, require exit 0 and a non-blank picture
+  local name=$1; shift
+  timeout 120 xvfb-run -a -s "-screen 0 1600x1000x24" "$app" "$@" --screenshot "$out/$name.png" \
+    >"$out/$name.log" 2>&1 || { echo "FAIL: $name exited $?"; cat "$out/$name.log"; exit 1; }
+  "$check" nonblank "$out/$name.png"
+}
+lessons() { ls "$src"/scenarios/*.toml 2>/dev/null | sort; }
+
+case "$case_name" in
+  default)      # the README's first command: no arguments opens the first lesson
+    shot default
+    (cd "$src" && shot first --scenario "scenarios/$(basename "$(lessons | head -1)")")
+    "$check" same "$out/default.png" "$out/first.png"
+    ;;
+  lessons)      # every shipped lesson, at the start and at three later points
+    n=0
+    for f in $(lessons); do
+      b=$(basename "$f" .toml)
+      shot "$b-0" --scenario "$f"
+      shot "$b-a" --scenario "$f" --until sys_exit --until-count 5
+      shot "$b-b" --scenario "$f" --until sys_exit --until-count 60
+      shot "$b-c" --scenario "$f" --until reply_recv
+      "$check" differ "$out/$b-0.png" "$out/$b-a.png"
+      "$check" differ "$out/$b-a.png" "$out/$b-b.png"
+      n=$((n + 1))
+    done
+    [ "$n" -gt 0 ] || { echo "FAIL: no lessons in $src/scenarios"; exit 1; }
+    ;;
+  deterministic) # the same state renders to the same pixels; a step changes them
+    f=$(lessons | tail -3 | head -1)
+    shot a --scenario "$f" --seek 500
+    shot b --scenario "$f" --seek 500
+    shot c --scenario "$f" --seek 501
+    "$check" same "$out/a.png" "$out/b.png"
+    "$check" differ "$out/a.png" "$out/c.png"
+    ;;
+  compare)      # select vs epoll side by side, and each strategy on its own
+    f=$(lessons | grep -m1 select || lessons | head -1)
+    shot cmp --scenario "$f" --strategy select --compare epoll --until sys_exit --until-count 200
+    shot single --scenario "$f" --strategy select --until sys_exit --until-count 200
+    "$check" differ "$out/cmp.png" "$out/single.png"
+    ;;
+  themes)       # the palettes and presenter scale change the picture
+    f=$(lessons | head -1)
+    shot dark --scenario "$f" --seek 100
+    shot light --scenario "$f" --seek 100 --theme light
+    shot hc --scenario "$f" --seek 100 --theme high-contrast --scale 1.4
+    "$check" differ "$out/dark.png" "$out/light.png"
+    "$check" differ "$out/dark.png" "$out/hc.png"
+    ;;
+  bad-file)     # a broken or missing file: the error is shown in the window, exit 0
+    shot broken --scenario "$src/tests/data/scenarios/bad_syntax.toml"
+    grep -q "bad_syntax.toml:" "$out/broken.log"
+    shot missing --scenario /nonexistent/lesson.toml
+    grep -q "/nonexistent/lesson.toml" "$out/missing.log"
+    shot badtrace --trace "$src/tests/data/scenarios/good_minimal.toml.trace-does-not-exist"
+    "$check" differ "$out/broken.png" "$out/missing.png"
+    ;;
+  trace)        # a trace written by epollscope-cli plays back; same picture as the scenario
+    cli=${EPS_CLI:?}
+    f=$(lessons | head -1)
+    "$cli" run "$f" --trace "$out/run.trace" >/dev/null
+    shot fromtrace --trace "$out/run.trace" --seek 150
+    shot fromscenario --scenario "$f" --seek 150
+    "$check" nonblank "$out/fromtrace.png"
+    ;;
+  usage)        # bad flags: usage and exit 2; no display: a clear message, exit 1
+    set +e
+    "$app" --no-such-flag >"$out/u.log" 2>&1; rc=$?
+    [ $rc -eq 2 ] || { echo "FAIL: bad flag exit $rc"; exit 1; }
+    grep -q -- "--scenario" "$out/u.log"
+    "$app" --scale 99 >"$out/u2.log" 2>&1; rc=$?
+    [ $rc -eq 2 ] || { echo "FAIL: bad scale exit $rc"; exit 1; }
+    env -u DISPLAY -u WAYLAND_DISPLAY "$app" >"$out/nd.log" 2>&1; rc=$?
+    [ $rc -eq 1 ] || { echo "FAIL: no display exit $rc"; cat "$out/nd.log"; exit 1; }
+    grep -q "epollscope-cli" "$out/nd.log"
+    set -e
+    ;;
+  export)       # frame-sequence export: one PNG per story step
+    f=$(lessons | head -1)
+    timeout 300 xvfb-run -a -s "-screen 0 1600x1000x24" "$app" --scenario "$f" --export-frames "$out/frames" \
+      --from 0 --to 120 --story "packet path" >"$out/export.log" 2>&1
+    count=$(ls "$out/frames"/frame_*.png | wc -l)
+    [ "$count" -ge 3 ] || { echo "FAIL: $count frames"; exit 1; }
+    "$check" differ "$out/frames/frame_00000.png" "$out/frames/frame_00002.png"
+    ;;
+  *) echo "unknown case $case_name"; exit 2 ;;
+esac
+echo "PASS: $case_name"
