@@ -110,7 +110,7 @@ json parse_json(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("--version exits 0 and prints the version", "[cli]") {
+TEST_CASE("cli: --version exits 0 and prints the version", "[cli]") {
   Result r = run_cli({"--version"});
   CHECK(r.code == 0);
   CHECK(r.out.find(EPS_VERSION) != std::string::npos);
@@ -335,7 +335,7 @@ TEST_CASE("run --chrome-trace writes parseable JSON", "[cli]") {
   CHECK(bad.err.find("no/such/dir/x.json") != std::string::npos);
 }
 
-TEST_CASE("--predict hides the numbers, --reveal shows them", "[cli]") {
+TEST_CASE("cli: --predict hides the numbers, --reveal shows them", "[cli]") {
   Result p = run_cli({"run", fixture("small_mix.toml"), "--predict"});
   REQUIRE(p.code == 0);
   CHECK(p.out.find("predict") != std::string::npos);

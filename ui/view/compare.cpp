@@ -1,0 +1,115 @@
+#include "ui/view/compare.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "ui/view/format.h"
+
+namespace eps::view {
+
+namespace {
+
+std::uint64_t sys_count(const Metrics& m, const char* name) {
+  auto it = m.syscalls.find(name);
+  return it == m.syscalls.end() ? 0 : it->second;
+}
+
+std::uint64_t wait_calls(const Metrics& m) {
+  return sys_count(m, "select") + sys_count(m, "poll") + sys_count(m, "epoll_wait");
+}
+
+bool scans_all(const std::string& s) { return s == "select" || s == "poll"; }
+bool is_epoll(const std::string& s) { return s == "epoll" || s == "epoll-et"; }
+
+struct Fact {
+  double ratio = 0;
+  std::string text;
+};
+
+double ratio(double x, double y) { return std::max(x, y) / std::max(1.0, std::min(x, y)); }
+
+}  // namespace
+
+std::string explain_difference(const Metrics& a, const Metrics& b) {
+  const std::string& sa = a.strategy;
+  const std::string& sb = b.strategy;
+  if (a.requests_sent == 0 && b.requests_sent == 0 && a.syscalls_total() == 0 && b.syscalls_total() == 0)
+    return "Nothing has happened yet in either run: press play.";
+  std::vector<Fact> facts;
+
+  // fds examined per wait call: the O(watched) vs O(ready) story.
+  if (a.fds_scanned + b.fds_scanned > 0) {
+    const double per_a = double(a.fds_scanned) / double(std::max<std::uint64_t>(1, wait_calls(a)));
+    const double per_b = double(b.fds_scanned) / double(std::max<std::uint64_t>(1, wait_calls(b)));
+    const bool a_more = a.fds_scanned >= b.fds_scanned;
+    const Metrics& hi = a_more ? a : b;
+    const Metrics& lo = a_more ? b : a;
+    char buf[400];
+    std::snprintf(buf, sizeof buf, "%s examined %s fds (%.0f per call), %s only %s (%.0f per call)",
+                  hi.strategy.c_str(), group_digits(hi.fds_scanned).c_str(), a_more ? per_a : per_b,
+                  lo.strategy.c_str(), group_digits(lo.fds_scanned).c_str(), a_more ? per_b : per_a);
+    std::string why;
+    if (scans_all(hi.strategy) && is_epoll(lo.strategy))
+      why = ": " + hi.strategy + " calls ->poll on every watched fd on every call, while epoll_wait "
+            "only reads the ready list that ep_poll_callback filled.";
+    else
+      why = ".";
+    facts.push_back({ratio(double(a.fds_scanned), double(b.fds_scanned)), buf + why});
+  }
+  if (a.eagain + b.eagain > 0) {
+    const bool a_more = a.eagain >= b.eagain;
+    const Metrics& hi = a_more ? a : b;
+    const Metrics& lo = a_more ? b : a;
+    std::string t = hi.strategy + " got " + group_digits(hi.eagain) + " EAGAINs, " + lo.strategy +
+                    " " + group_digits(lo.eagain) + ": ";
+    t += hi.strategy == "busy-poll"
+             ? "busy polling asks every non-blocking socket again and again and never sleeps, "
+               "burning CPU its neighbours could use."
+             : "each EAGAIN is a syscall that found nothing to read.";
+    facts.push_back({ratio(double(a.eagain), double(b.eagain)), t});
+  }
+  {
+    const double ca = double(a.ctx_voluntary + a.ctx_involuntary), cb = double(b.ctx_voluntary + b.ctx_involuntary);
+    if (ca + cb > 0) {
+      const bool a_more = ca >= cb;
+      const Metrics& hi = a_more ? a : b;
+      const Metrics& lo = a_more ? b : a;
+      std::string t = hi.strategy + " made " + group_digits(std::uint64_t(a_more ? ca : cb)) +
+                      " context switches, " + lo.strategy + " " +
+                      group_digits(std::uint64_t(a_more ? cb : ca)) + ": ";
+      t += hi.strategy == "blocking"
+               ? "with a thread per connection, every request costs a sleep in sk_wait_data and a "
+                 "try_to_wake_up."
+               : "each sleep and wake-up is a trip through __schedule.";
+      facts.push_back({ratio(ca, cb) * 0.9, t});
+    }
+  }
+  {
+    const double ka = double(a.cpu_system_ns), kb = double(b.cpu_system_ns);
+    if (ka + kb > 0) {
+      const bool a_more = ka >= kb;
+      std::string t = (a_more ? sa : sb) + " spent " + format_duration(SimTime(a_more ? ka : kb)) +
+                      " in the kernel, " + (a_more ? sb : sa) + " " +
+                      format_duration(SimTime(a_more ? kb : ka)) + " for the same requests.";
+      facts.push_back({ratio(ka, kb) * 0.8, t});
+    }
+  }
+  std::string out;
+  if (facts.empty()) {
+    out = sa + " and " + sb + " have done the same so far.";
+  } else {
+    const auto best = std::max_element(facts.begin(), facts.end(),
+                                       [](const Fact& x, const Fact& y) { return x.ratio < y.ratio; });
+    out = best->ratio < 1.05 ? sa + " and " + sb + " cost about the same so far." : best->text;
+  }
+  if (a.requests_completed > 0 && b.requests_completed > 0) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, " Latency p99: %s %lld µs, %s %lld µs.", sa.c_str(),
+                  (long long)a.latency_p99_us, sb.c_str(), (long long)b.latency_p99_us);
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace eps::view

@@ -1,0 +1,56 @@
+// Loading what the GUI shows: a lesson (scenario file, simulated here) or a saved trace. All
+// errors come back as text for the window to show; nothing throws out of here, so a bad file
+// never takes the app down.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.h"
+#include "sim/trace.h"
+#include "sim/world.h"
+#include "ui/view/timeline.h"
+
+namespace eps::view {
+
+// One run to watch: its trace, random access to its states, its timeline lanes.
+struct Run {
+  std::optional<Scenario> scenario;   // absent for a trace opened from a file
+  std::string source;                 // the path it came from
+  std::shared_ptr<const Trace> trace;
+  std::unique_ptr<Replay> replay;
+  TimelineIndex timeline;
+  std::optional<Strategy> strategy;   // parsed from trace->strategy
+};
+
+struct Loaded {
+  std::shared_ptr<Run> run;           // null on error
+  std::string error;                  // what went wrong, one line
+};
+
+// Simulates `sc` (with `strategy` instead of its own, if given) and indexes the trace.
+Loaded run_scenario(Scenario sc, std::optional<Strategy> strategy = std::nullopt);
+// Loads a scenario file and runs it.
+Loaded load_scenario_file(const std::string& path, std::optional<Strategy> strategy = std::nullopt);
+// Opens a trace written by `epollscope-cli run --trace`.
+Loaded load_trace_file(const std::string& path);
+// A path ending in .toml is a scenario, anything else a trace.
+bool looks_like_scenario(const std::string& path);
+
+// A lesson of the library, for the picker.
+struct Lesson {
+  std::string path, title, description, error;
+};
+// Where the lessons are: ./scenarios if it has .toml files, else the source tree's.
+std::string lessons_dir();
+// The .toml files of `dir` in name order, each with its title and description.
+std::vector<Lesson> find_lessons(const std::string& dir);
+// A lesson's name ("05-epoll") names scenarios/05-epoll.toml, as in epollscope-cli; a path
+// that exists is kept as it is.
+std::string resolve_lesson(const std::string& name_or_path);
+// A small lesson built in, for when no scenario file can be found.
+Scenario builtin_lesson();
+
+}  // namespace eps::view
