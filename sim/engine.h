@@ -32,18 +32,13 @@ class EventQueue {
   void push(SimTime t, std::uint32_t kind, std::uint32_t a = 0, std::uint64_t b = 0, Lane lane = kNear) {
     // Scheduling into the past would make time run backward: a model bug, never input.
     if (t < now_) throw std::logic_error("event scheduled in the past");
-    auto& h = heap_[lane];
-    h.push_back(QEvent{t, seq_++, kind, a, b});
-    std::push_heap(h.begin(), h.end(), Later{});
+    sift_up(heap_[lane], QEvent{t, seq_++, kind, a, b});
     ++pushed_;
   }
   bool empty() const { return heap_[0].empty() && heap_[1].empty(); }
   SimTime next_time() const { return heap_[next_lane()].front().t; }
   QEvent pop() {
-    auto& h = heap_[next_lane()];
-    std::pop_heap(h.begin(), h.end(), Later{});
-    QEvent e = h.back();
-    h.pop_back();
+    QEvent e = take_min(heap_[next_lane()]);
     assert(e.t >= now_);
     now_ = e.t;
     ++popped_;
@@ -65,6 +60,38 @@ class EventQueue {
  public:
 
  private:
+  // A 4-ary heap: half the depth of a binary one, and a node's four children share a cache
+  // line or two, which is what a 10,000-entry lane of client sends spends its time on.
+  static bool before(const QEvent& x, const QEvent& y) { return x.t != y.t ? x.t < y.t : x.seq < y.seq; }
+  static void sift_up(std::vector<QEvent>& h, QEvent e) {
+    std::size_t i = h.size();
+    h.push_back(e);
+    while (i > 0) {
+      std::size_t parent = (i - 1) / 4;
+      if (!before(e, h[parent])) break;
+      h[i] = h[parent];
+      i = parent;
+    }
+    h[i] = e;
+  }
+  static QEvent take_min(std::vector<QEvent>& h) {
+    QEvent top = h.front();
+    QEvent last = h.back();
+    h.pop_back();
+    std::size_t n = h.size(), i = 0;
+    if (n == 0) return top;
+    for (;;) {
+      std::size_t c = 4 * i + 1;
+      if (c >= n) break;
+      std::size_t best = c, end = c + 4 < n ? c + 4 : n;
+      for (std::size_t k = c + 1; k < end; k++) if (before(h[k], h[best])) best = k;
+      if (!before(h[best], last)) break;
+      h[i] = h[best];
+      i = best;
+    }
+    h[i] = last;
+    return top;
+  }
   struct Later {
     bool operator()(const QEvent& x, const QEvent& y) const {
       return x.t != y.t ? x.t > y.t : x.seq > y.seq;

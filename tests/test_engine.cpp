@@ -28,16 +28,18 @@ TEST_CASE("engine: scheduling into the past is refused", "[engine]") {
   REQUIRE_NOTHROW(q.push(100, 1));  // now is fine
 }
 
-TEST_CASE("engine: random pushes pop sorted, and nothing is lost", "[engine]") {
+TEST_CASE("engine: random pushes on both lanes pop in one (time, seq) order, and nothing is lost",
+          "[engine]") {
   EventQueue q;
   std::mt19937_64 rng(42);
   std::vector<std::pair<SimTime, std::uint64_t>> seen;
   std::uint64_t pushed = 0;
-  for (int i = 0; i < 1000; i++) q.push(SimTime(rng() % 500), 0, 0, pushed++);
+  auto lane = [&] { return rng() % 2 ? EventQueue::kNear : EventQueue::kFar; };
+  for (int i = 0; i < 1000; i++) q.push(SimTime(rng() % 500), 0, 0, pushed++, lane());
   while (!q.empty()) {
     QEvent e = q.pop();
     seen.emplace_back(e.t, e.seq);
-    if (seen.size() < 5000) q.push(e.t + SimTime(rng() % 50), 0, 0, pushed++);
+    if (seen.size() < 5000) q.push(e.t + SimTime(rng() % 50), 0, 0, pushed++, lane());
   }
   REQUIRE(seen.size() == pushed);
   REQUIRE(q.pushed() == q.popped());
