@@ -62,8 +62,7 @@ Co<void> blocking_main(Simulation& s, Task& t) {
     s.line(t, 3);
     auto f = std::uint32_t(fd);
     co_await s.sys_clone(t, "worker fd " + std::to_string(fd),
-                         [f](Simulation& sim, Task& w) { return blocking_worker(sim, w, f); },
-                         std::uint32_t(i));
+                         [f](Simulation& sim, Task& w) { return blocking_worker(sim, w, f); });
   }
   s.line(t, 2);
   co_await s.sys_accept4(t, kNone, false);  // nobody else connects: sleeps here
@@ -246,8 +245,6 @@ Co<void> epoll_main(Simulation& s, Task& t, bool et, bool read_once) {
 }
 
 }  // namespace
-
-std::string_view program_name(Strategy s) { return strategy_name(s); }
 
 const std::vector<std::string>& program_listing(Strategy s, bool et_read_once) {
   switch (s) {

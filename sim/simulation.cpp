@@ -107,11 +107,8 @@ Simulation::Simulation(Scenario sc, RunOptions opt) : sc_(std::move(sc)), opt_(s
   q_.push(send_end + sc_.drain_ms * 1'000'000, kStop, 0, 0, EventQueue::kFar);
 }
 
-Simulation::~Simulation() {
-  // Programs hold no resources but their frames; Task destroys each program's frame chain
-  // from the top (Co's destructor). Suspended inner frames are owned by their awaiting
-  // parents, so destroying the top frame releases them in order.
-}
+// Each task's Co destroys its program's frame, and with it the frames it was awaiting.
+Simulation::~Simulation() = default;
 
 std::uint32_t Simulation::add_string(const std::string& s) {
   trace_.strings.push_back(s);

@@ -210,7 +210,7 @@ class Simulation {
   // ---- the system calls, as a program sees them (sim/syscalls.cpp) ----
   struct Recv { int result = 0; Skb skb; };
   Co<int> sys_accept4(Task& t, std::uint32_t conn, bool nonblock);
-  Co<int> sys_clone(Task& t, std::string name, ProgramFn fn, std::uint32_t conn);
+  Co<int> sys_clone(Task& t, std::string name, ProgramFn fn);
   Co<int> sys_close(Task& t, std::uint32_t fd);
   Co<Recv> sys_recvfrom(Task& t, std::uint32_t fd, bool nonblock);
   Co<int> sys_sendto(Task& t, std::uint32_t fd, const Skb& request);
@@ -358,7 +358,6 @@ class Simulation {
   std::deque<EpItem*> txlist_;      // ep_send_events' txlist (kept to reuse its storage)
 };
 
-std::string_view program_name(Strategy s);
 // The listing of a strategy's server loop, one entry per line, as the GUI shows it.
 const std::vector<std::string>& program_listing(Strategy s, bool et_read_once = false);
 ProgramFn server_program(Strategy s, bool et_read_once = false);

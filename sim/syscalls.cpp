@@ -56,7 +56,7 @@ Co<int> Simulation::sys_accept4(Task& t, std::uint32_t conn, bool nonblock) {
 }
 
 // clone (pthread_create): a new thread of the server, runnable on this CPU.
-Co<int> Simulation::sys_clone(Task& t, std::string name, ProgramFn fn, std::uint32_t conn) {
+Co<int> Simulation::sys_clone(Task& t, std::string name, ProgramFn fn) {
   co_await syscall_enter(t, Sys::Clone, kNone);
   co_await burn(t, CpuMode::System, sc_.costs.clone_ns);
   Cpu& c = cpus_[std::size_t(t.cpu)];

@@ -20,7 +20,7 @@ void draw_program(const PanelCtx& c, ViewState& vs, Commands& out) {
   const std::uint16_t task = view::program_task(p.world, focus);
   const int lit = view::lit_line(p.world, task);
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(col(c.pal.dim)));
-  ImGui::Text("%s  ·  following %s", std::string(program_name(*p.run->strategy)).c_str(),
+  ImGui::Text("%s  ·  following %s", std::string(strategy_name(*p.run->strategy)).c_str(),
               task == kNoTask ? "no thread yet" : view::task_name(p.world, task).c_str());
   ImGui::PopStyleColor();
   ImGui::Separator();
