@@ -8,7 +8,7 @@ packages=(
   catch2 libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libstb-dev   # sim, cli, tests
   libimgui-dev libglfw3-dev python3-glad libgl-dev fonts-dejavu-core       # GUI
   xvfb xauth libgl1-mesa-dri                                              # GUI tests
-  redis-tools redis-server                                                # live backend
+  redis-tools redis-server linux-perf                                     # live backend, --kernel-trace
 )
 
 missing=()

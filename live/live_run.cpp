@@ -1,0 +1,253 @@
+// A live run (see live_run.h).
+#include "live/live_run.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "live/kernel_trace.h"
+#include "live/kstat.h"
+#include "live/loadgen.h"
+#include "live/protocol.h"
+#include "live/server.h"
+
+namespace eps::live {
+
+namespace {
+
+int count_open_fds() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') n++;
+    closedir(d);
+    n--;  // the directory's own fd
+  }
+  return n;
+}
+
+// Raises the soft (and if need be the hard) limit on open files to `need`.
+std::string ensure_nofile(rlim_t need) {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur >= need) return "";
+  rlimit want = rl;
+  want.rlim_cur = need;
+  if (want.rlim_max < need) want.rlim_max = need;
+  if (setrlimit(RLIMIT_NOFILE, &want) == 0) return "";
+  return "this run needs " + std::to_string(need) + " open files (both ends of every connection), "
+         "but RLIMIT_NOFILE is " + std::to_string(rl.rlim_cur) + " (hard limit " +
+         std::to_string(rl.rlim_max) + ") and may not be raised: run `ulimit -n " +
+         std::to_string(need) + "` as a user allowed to, or use fewer connections";
+}
+
+// The first two CPUs this process may run on: server, load generator (-1 if none).
+std::pair<int, int> pick_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return {-1, -1};
+  int a = -1, b = -1;
+  for (int c = 0; c < CPU_SETSIZE; c++) {
+    if (!CPU_ISSET(c, &set)) continue;
+    if (a < 0) a = c;
+    else if (b < 0) b = c;
+  }
+  if (b < 0) return {-1, -1};  // one CPU: pinning would only take choices away
+  return {a, b};
+}
+
+void pin_self(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+std::int64_t thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// The scenario's [[background]] tasks: CPU hogs that never sleep, next to the server.
+class Hogs {
+ public:
+  Hogs(int count, int cpu) {
+    for (int i = 0; i < count; i++)
+      threads_.emplace_back([this, cpu] {
+        pin_self(cpu);
+        const std::int64_t start = thread_cpu_ns();
+        while (!stop_.load(std::memory_order_relaxed)) {
+        }
+        cpu_ns_ += thread_cpu_ns() - start;
+      });
+  }
+  std::int64_t stop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    return cpu_ns_.load();
+  }
+  ~Hogs() { stop(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> cpu_ns_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+std::string check_live(const Scenario& sc) {
+  const int n = sc.total_connections();
+  if (sc.strategy == Strategy::Select) {
+    // The server's fds are the lowest free numbers (the load generator keeps its own above
+    // FD_SETSIZE), after what is open now and the listening socket.
+    const int highest = count_open_fds() + 1 + n - 1;
+    if (highest >= FD_SETSIZE)
+      return "select can watch only fds 0.." + std::to_string(FD_SETSIZE - 1) + " (FD_SETSIZE = " +
+             std::to_string(FD_SETSIZE) + "), and this scenario's " + std::to_string(n) +
+             " connections would need fds up to " + std::to_string(highest) +
+             ": use poll or epoll, or at most " + std::to_string(FD_SETSIZE - 1 - count_open_fds()) +
+             " connections";
+  }
+  if (sc.strategy == Strategy::Blocking && n > kMaxBlockingThreads)
+    return "the blocking strategy starts a thread per connection; a live run allows at most " +
+           std::to_string(kMaxBlockingThreads) + ", this scenario has " + std::to_string(n) +
+           ": use epoll, or fewer connections";
+  return ensure_nofile(rlim_t(1024 + 64 + 2 * std::int64_t(n) + 256));
+}
+
+LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
+  if (std::string why = check_live(sc); !why.empty()) throw LiveError(why);
+  LiveResult res;
+  auto [server_cpu, load_cpu] = opt.pin ? pick_cpus() : std::pair<int, int>{-1, -1};
+
+  auto proto = std::make_shared<FrameProtocol>(sc.work_us * 1000, sc.reply_bytes);
+  ServerOptions so;
+  so.strategy = sc.strategy;
+  so.accept_limit = sc.total_connections();
+  so.cpu = server_cpu;
+  so.record_trace = opt.record_trace || opt.kernel_trace;
+  so.maxevents = sc.kernel.maxevents;
+  so.et_read_once = sc.et_read_once && sc.strategy == Strategy::EpollEt;
+  so.t0_ns = sys::mono_ns();
+  Server server(so, proto);
+  if (std::string e = server.start(); !e.empty()) throw LiveError("the live server could not start: " + e);
+
+  KernelTrace ktrace;
+  if (opt.kernel_trace) {
+    if (std::string why = ktrace.start(); !why.empty()) res.notes.push_back("--kernel-trace: " + why);
+  }
+
+  int hog_count = 0;
+  for (const BackgroundGroup& g : sc.background) hog_count += g.count;
+  Hogs hogs(hog_count, server_cpu);
+
+  KernelStat before, after;
+  LoadOptions lo;
+  lo.port = server.port();
+  lo.cpu = load_cpu;
+  const int expected = sc.total_connections();
+  lo.server_ready = [&] { return server.accepted() >= expected; };
+  lo.on_start = [&](std::int64_t) { before = read_kernel_stat(); };
+  LoadResult load;
+  std::thread loader([&] { load = run_load(sc, lo); });
+  loader.join();
+  after = read_kernel_stat();
+  const std::int64_t background_ns = hogs.stop();
+  // The clients have closed: each connection ends with EOF, and the server lets go of it.
+  const std::int64_t grace = sys::mono_ns() + 200'000'000;
+  while (server.open_connections() > 0 && sys::mono_ns() < grace)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  server.stop();
+  ktrace.stop();
+  ServerStats st = server.stats();
+  if (!st.error.empty()) res.notes.push_back("server: " + st.error);
+  if (!load.setup_error.empty()) res.notes.push_back("load generator: " + load.setup_error);
+  if (st.refused) res.notes.push_back("the server refused " + std::to_string(st.refused) + " connections");
+  if (st.events_dropped)
+    res.notes.push_back("trace: " + std::to_string(st.events_dropped) + " syscalls counted but not traced (buffer full)");
+
+  Metrics& m = res.metrics;
+  m.source = "live";
+  m.scenario = sc.title;
+  m.strategy = std::string(strategy_name(sc.strategy));
+  m.seed = sc.seed;
+  m.duration_ns = load.end_ns - load.t0_ns;
+  m.requests_sent = load.sent;
+  m.requests_completed = load.completed;
+  m.requests_failed = load.failed;
+  m.failed_by_reason = load.failed_by_reason;
+  m.throughput_rps = m.duration_ns > 0 ? double(load.completed) * 1e9 / double(m.duration_ns) : 0;
+  m.latency_p50_us = load.latency.percentile_us(50);
+  m.latency_p90_us = load.latency.percentile_us(90);
+  m.latency_p99_us = load.latency.percentile_us(99);
+  m.latency_max_us = load.latency.max_ns() / 1000;
+  for (std::size_t i = 1; i < sys::kSysCount; i++)
+    if (st.calls[i]) m.syscalls[std::string(sys_name(Sys(i)))] = st.calls[i];
+  m.events = m.syscalls_total();
+  m.eagain = st.eagain;
+  m.fds_scanned = st.fds_scanned;
+  m.ctx_voluntary = st.nvcsw;
+  m.ctx_involuntary = st.nivcsw;
+  m.wakeups = st.nvcsw;
+  KernelStat k = after - before;
+  m.softirq_net_rx = k.net_rx;
+  m.softirq_packets = k.processed;
+  m.time_squeeze = k.time_squeeze;
+  m.nic_drops = k.dropped;
+  m.cpu_user_ns = st.utime_ns;
+  m.cpu_system_ns = st.stime_ns;
+  m.cpu_softirq_ns = k.irq_ns + k.softirq_ns;
+  m.cpu_idle_ns = k.idle_ns;
+  m.cpu_background_ns = background_ns;
+
+  Trace& tr = res.trace;
+  tr.scenario_title = sc.title;
+  tr.strategy = m.strategy;
+  tr.seed = sc.seed;
+  tr.cpus = int(sysconf(_SC_NPROCESSORS_CONF));
+  if (tr.cpus < 1) tr.cpus = 1;
+  tr.connections = expected;
+  tr.end_ns = load.end_ns - so.t0_ns;
+  if (so.record_trace) {
+    // The cast first (one task per server thread), then every syscall in time order.
+    for (std::size_t i = 0; i < st.thread_names.size() && i < kNoTask; i++) {
+      tr.strings.push_back(st.thread_names[i]);
+      TraceEvent e;
+      e.kind = Ev::TaskCreate;
+      e.actor = std::uint16_t(i);
+      e.a = std::uint32_t(i == 0 ? TaskKind::ServerMain : TaskKind::ServerWorker);
+      e.b = std::uint32_t(i);
+      e.obj = std::uint32_t(server_cpu < 0 ? 0 : server_cpu);
+      tr.events.push_back(e);
+    }
+    tr.events.insert(tr.events.end(), st.events.begin(), st.events.end());
+    if (opt.kernel_trace) {
+      std::map<int, std::uint16_t> actor_of_tid;
+      for (std::size_t i = 0; i < st.thread_tids.size() && i < kNoTask; i++)
+        actor_of_tid[st.thread_tids[i]] = std::uint16_t(i);
+      KernelTraceSummary ks = ktrace.merge_into(tr, so.t0_ns, actor_of_tid);
+      if (ks.ok) {
+        m.wakeups = ks.server_wakeups;
+        res.notes.push_back("kernel trace: " + std::to_string(ks.events) + " kernel events merged");
+      } else if (!ks.error.empty()) {
+        res.notes.push_back("--kernel-trace: " + ks.error);
+      }
+    }
+    for (std::size_t i = 0; i < tr.events.size(); i++) tr.events[i].seq = std::uint32_t(i);
+  }
+  return res;
+}
+
+}  // namespace eps::live

@@ -1,0 +1,61 @@
+// A live run: the scenario's server strategy on a real socket on 127.0.0.1, its clients
+// replayed by the load generator, and the same Metrics the model produces ("source": "live").
+//
+// Order of a run (each step bounded in time):
+//   1. refuse what cannot work, before touching anything: select past FD_SETSIZE, more
+//      threads than the blocking strategy may start, too few fds (RLIMIT_NOFILE is raised
+//      when allowed);
+//   2. start the server (its own thread, pinned to one CPU where there are two or more) and
+//      the scenario's background CPU hogs on the same CPU;
+//   3. the load generator (its own thread, on the other CPU) opens every connection, waits
+//      for the server to accept them, snapshots /proc, and replays the scenario from t0;
+//   4. after the drain it closes its sockets; the server sees EOF, is stopped, and reports.
+//
+// Where the figures come from (and how they differ from the model's):
+//   syscalls, eagain, fds_scanned   the server's seam (sys.h): exact, for the server only
+//   context switches, cpu user/sys  getrusage(RUSAGE_THREAD) of every server thread
+//   wakeups                         = voluntary switches (each sleep ends in one wake-up),
+//                                     or the sched_wakeup count with --kernel-trace
+//   softirq, packets, squeeze,      /proc/softirqs, /proc/net/softnet_stat, /proc/stat:
+//   nic_drops, cpu softirq/idle     system-wide differences over [t0, end]
+//   cpu background                  the CPU clocks of the hog threads
+//   duration                        t0 (first send) to the end of the drain
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/metrics.h"
+#include "sim/scenario.h"
+#include "sim/trace.h"
+
+namespace eps::live {
+
+// The scenario cannot be run live here (the message says why and what to do instead).
+class LiveError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LiveOptions {
+  bool record_trace = false;  // keep every server syscall in LiveResult::trace
+  bool kernel_trace = false;  // also record the kernel's tracepoints with perf, if possible
+  bool pin = true;            // server and load generator on different CPUs, if there are two
+};
+
+struct LiveResult {
+  Metrics metrics;
+  Trace trace;                      // events only when record_trace (or kernel_trace)
+  std::vector<std::string> notes;   // things the user should know (perf missing, ...)
+};
+
+// "" if the scenario can run live, else why not. Raises RLIMIT_NOFILE if it must and may.
+std::string check_live(const Scenario& sc);
+// Throws LiveError when check_live refuses or the server cannot start.
+LiveResult run_live(const Scenario& sc, const LiveOptions& opt = {});
+
+// Limits of a live run.
+inline constexpr int kMaxBlockingThreads = 10000;
+
+}  // namespace eps::live

@@ -1,0 +1,124 @@
+// A live server: a real listening socket on loopback and the server loop of one strategy.
+//
+//   server_blocking.cpp  blocking: accept4, then a thread per connection in recvfrom
+//   server_loop.cpp      busy-poll, select, poll, epoll, epoll-et: one thread, one loop,
+//                        the waiting done by the strategy's Mux (mux.h)
+//
+// Both read like the model's programs (sim/programs.cpp) and count every syscall through the
+// seam (sys.h). Unlike the model, a live server accepts inside its loop (connections really
+// do arrive over time), and with an accept limit it stops watching the listening socket once
+// every expected client is in, as the model's programs do after their accept loop.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "live/protocol.h"
+#include "live/sys.h"
+#include "sim/scenario.h"
+
+namespace eps::live {
+
+struct ServerOptions {
+  Strategy strategy = Strategy::Epoll;
+  std::string bind = "127.0.0.1";  // loopback unless the user says otherwise
+  int port = 0;                    // 0: any free port (see Server::port())
+  int accept_limit = 0;            // stop accepting after this many (0: accept forever)
+  int cpu = -1;                    // pin the server's threads to this CPU (-1: do not pin)
+  bool record_trace = false;       // keep every syscall for the live trace
+  int maxevents = 64;              // epoll_wait's maxevents
+  bool et_read_once = false;       // epoll-et only: the pitfall (read once, not to EAGAIN)
+  std::int64_t t0_ns = 0;          // trace time 0, CLOCK_MONOTONIC (0: when start() runs)
+};
+
+// What the server measured about itself, once it has stopped.
+struct ServerStats {
+  std::uint64_t calls[sys::kSysCount] = {};  // by Sys
+  std::uint64_t eagain = 0, fds_scanned = 0;
+  std::uint64_t nvcsw = 0, nivcsw = 0;       // voluntary / involuntary, all server threads
+  std::int64_t utime_ns = 0, stime_ns = 0;
+  std::uint64_t requests = 0;                // answered
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;                 // closed at once: select's FD_SETSIZE, no thread
+  std::uint64_t slow_closed = 0;             // closed for not reading their replies
+  std::uint64_t threads = 0;
+  std::vector<std::string> thread_names;     // by trace actor
+  std::vector<int> thread_tids;              // by trace actor (kernel thread ids)
+  std::vector<TraceEvent> events;            // every thread's syscalls, ordered by time
+  std::uint64_t events_dropped = 0;
+  std::string error;                         // what stopped the server early, if anything
+};
+
+class Server {
+ public:
+  Server(ServerOptions opt, std::shared_ptr<Protocol> proto);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the server's main thread. Returns "" or what went wrong.
+  std::string start();
+  int port() const { return port_; }
+  std::string address() const;                  // "127.0.0.1:6379"
+  int accepted() const { return accepted_.load(); }
+  int open_connections() const { return open_.load(); }
+  // Asks every server thread to stop (a signal breaks them out of whatever syscall they
+  // sleep in) and waits for them. Idempotent. Returns within about 2 s whatever they do.
+  void stop();
+  bool stopped() const { return main_done(); }
+  ServerStats stats() const;                    // after stop()
+
+  // ---- for the server loops (server_loop.cpp, server_blocking.cpp) ----
+  const ServerOptions& options() const { return opt_; }
+  Protocol& protocol() { return *proto_; }
+  int listen_fd() const { return lfd_; }
+  bool stopping() const { return stop_.load(std::memory_order_relaxed); }
+  bool accept_done() const { return opt_.accept_limit > 0 && accepted_.load() >= opt_.accept_limit; }
+  void on_accepted() { accepted_++; open_++; }
+  void on_closed() { open_--; }
+  void on_refused() { refused_++; open_--; }
+  void on_slow_closed() { slow_closed_++; }
+  void set_error(const std::string& e);
+  // Starts a worker thread running `fn(arg)` with its own log (counted as clone).
+  // Returns 0 or an errno value.
+  int spawn_worker(const std::string& name, void (*fn)(Server&, sys::ThreadLog&, long), long arg);
+  void reap_workers();                          // joins workers that have finished
+
+ private:
+  struct Slot {
+    pthread_t tid{};
+    bool started = false, joined = false;
+    std::atomic<bool> done{false};
+    std::unique_ptr<sys::ThreadLog> log;
+    void (*fn)(Server&, sys::ThreadLog&, long) = nullptr;
+    long arg = 0;
+    Server* server = nullptr;
+  };
+  static void* thread_main(void* slot);
+  Slot* new_slot(const std::string& name);
+  bool main_done() const;
+
+  ServerOptions opt_;
+  std::shared_ptr<Protocol> proto_;
+  int lfd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0}, open_{0};
+  std::atomic<std::uint64_t> refused_{0}, slow_closed_{0};
+  mutable std::mutex mu_;                      // guards slots_, error_
+  std::vector<std::unique_ptr<Slot>> slots_;   // [0] is the main thread
+  std::string error_;
+  bool stopped_ = false;
+};
+
+// The server loops (one per file), run on the server's main thread.
+void run_blocking_server(Server& s, sys::ThreadLog& log);
+void run_event_loop_server(Server& s, sys::ThreadLog& log);
+
+}  // namespace eps::live

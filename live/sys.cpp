@@ -1,0 +1,134 @@
+// The syscall seam (see sys.h).
+#include "live/sys.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace eps::live::sys {
+
+namespace detail {
+thread_local ThreadLog* tl_log = nullptr;
+Injector g_injector;
+
+void enter(ThreadLog& log, Sys s, int fd) {
+  if (!log.record) return;
+  if (log.events.size() >= log.max_events) return;
+  TraceEvent e;
+  e.t = mono_ns() - log.t0_ns;
+  e.kind = Ev::SyscallEnter;
+  int cpu = sched_getcpu();
+  e.cpu = std::uint8_t(cpu < 0 ? 0 : cpu);
+  e.actor = log.actor;
+  e.obj = fd < 0 ? kNone : std::uint32_t(fd);
+  e.a = std::uint32_t(s);
+  log.events.push_back(e);
+}
+
+void exit(ThreadLog& log, Sys s, int fd, long result, int err) {
+  log.calls[std::size_t(s)]++;
+  if (result < 0 && err == EAGAIN) log.eagain++;
+  if (result > 0 && s == Sys::EpollWait) log.fds_scanned += std::uint64_t(result);
+  if (!log.record) return;
+  if (log.events.size() >= log.max_events) { log.events_dropped++; return; }
+  TraceEvent e;
+  e.t = mono_ns() - log.t0_ns;
+  e.kind = Ev::SyscallExit;
+  int cpu = sched_getcpu();
+  e.cpu = std::uint8_t(cpu < 0 ? 0 : cpu);
+  e.actor = log.actor;
+  e.obj = fd < 0 ? kNone : std::uint32_t(fd);
+  e.a = std::uint32_t(s);
+  e.b = std::uint32_t(std::int32_t(result < 0 ? -err : result));  // -11 = -EAGAIN, as the model
+  log.events.push_back(e);
+}
+}  // namespace detail
+
+void attach(ThreadLog* log) { detail::tl_log = log; }
+ThreadLog* current() { return detail::tl_log; }
+void set_injector(Injector inj) { detail::g_injector = std::move(inj); }
+
+std::int64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+namespace {
+std::int64_t tv_ns(const timeval& tv) { return std::int64_t(tv.tv_sec) * 1'000'000'000 + tv.tv_usec * 1000; }
+}  // namespace
+
+void rusage_begin(ThreadLog& log) {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  log.rusage_start_[0] = ru.ru_nvcsw;
+  log.rusage_start_[1] = ru.ru_nivcsw;
+  log.utime_ns = -tv_ns(ru.ru_utime);
+  log.stime_ns = -tv_ns(ru.ru_stime);
+}
+
+void rusage_end(ThreadLog& log) {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  log.nvcsw = std::uint64_t(ru.ru_nvcsw - log.rusage_start_[0]);
+  log.nivcsw = std::uint64_t(ru.ru_nivcsw - log.rusage_start_[1]);
+  log.utime_ns += tv_ns(ru.ru_utime);
+  log.stime_ns += tv_ns(ru.ru_stime);
+}
+
+ssize_t recvfrom(int fd, void* buf, std::size_t len) {
+  return call(Sys::Recvfrom, fd, [&](std::size_t max) {
+    return long(::recvfrom(fd, buf, len < max ? len : max, 0, nullptr, nullptr));
+  });
+}
+
+ssize_t sendto(int fd, const void* buf, std::size_t len) {
+  return call(Sys::Sendto, fd, [&](std::size_t max) {
+    return long(::sendto(fd, buf, len < max ? len : max, MSG_NOSIGNAL, nullptr, 0));
+  });
+}
+
+int accept4(int lfd, int flags) {
+  return int(call(Sys::Accept4, lfd, [&](std::size_t) { return long(::accept4(lfd, nullptr, nullptr, flags)); }));
+}
+
+int close(int fd) {
+  return int(call(Sys::Close, fd, [&](std::size_t) { return long(::close(fd)); }));
+}
+
+int select(int nfds, fd_set* readfds, fd_set* writefds, int watched, int timeout_ms) {
+  ThreadLog* log = detail::tl_log;
+  if (log) log->fds_scanned += std::uint64_t(watched);  // do_select looks at every one
+  return int(call(Sys::Select, -1, [&](std::size_t) {
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    return long(::select(nfds, readfds, writefds, nullptr, timeout_ms < 0 ? nullptr : &tv));
+  }));
+}
+
+int poll(struct pollfd* fds, unsigned long nfds, int timeout_ms) {
+  ThreadLog* log = detail::tl_log;
+  if (log) log->fds_scanned += nfds;  // do_poll looks at every one
+  return int(call(Sys::Poll, -1, [&](std::size_t) { return long(::poll(fds, nfds, timeout_ms)); }));
+}
+
+int clone_thread(unsigned long* tid, void* (*fn)(void*), void* arg, std::size_t stack_bytes) {
+  long r = call(Sys::Clone, -1, [&](std::size_t) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (stack_bytes) pthread_attr_setstacksize(&attr, stack_bytes);
+    pthread_t t;
+    int e = pthread_create(&t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    if (e) { errno = e; return -1L; }
+    *tid = static_cast<unsigned long>(t);
+    return 0L;
+  });
+  return r < 0 ? errno : 0;
+}
+
+}  // namespace eps::live::sys

@@ -1,0 +1,108 @@
+// The syscall seam: every system call a live server makes goes through sys::call(), which
+//  - counts it by its real Linux name, with its EAGAINs (and what select/poll/epoll scanned),
+//  - records it in the live trace (SyscallEnter / SyscallExit, the model's vocabulary),
+//  - lets a test inject a failure (EINTR, EAGAIN) or a short read/write instead of the real
+//    result, so the servers' error paths are exercised on purpose, not by luck.
+//
+// Counting is per thread: a server thread attach()es its own ThreadLog, so the hot path
+// touches no shared memory. Threads with no log (the load generator, the tests) go straight
+// to the kernel: their syscalls are neither counted nor faulted.
+#pragma once
+
+#include <sys/select.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/trace.h"
+
+struct pollfd;
+struct timeval;
+
+namespace eps::live::sys {
+
+inline constexpr std::size_t kSysCount = std::size_t(Sys::Count);
+
+// One server thread's record. Owned by the server; written only by its thread.
+struct ThreadLog {
+  std::uint16_t actor = 0;          // the trace's task id (0 = the server's main thread)
+  std::string name;                 // "P (server)", "worker fd 7"
+  int tid = 0;                      // the kernel's thread id (gettid)
+  std::uint64_t calls[kSysCount] = {};  // by Sys
+  std::uint64_t eagain = 0;         // calls that failed with EAGAIN
+  std::uint64_t fds_scanned = 0;    // select/poll: fds passed; epoll_wait: events returned
+  bool record = false;              // keep a trace of every call (costs two clock reads)
+  std::int64_t t0_ns = 0;           // trace time 0 (CLOCK_MONOTONIC ns)
+  std::size_t max_events = 1u << 21;  // beyond this, calls are counted but not traced
+  std::uint64_t events_dropped = 0;
+  std::vector<TraceEvent> events;   // seq is assigned when the logs are merged
+  // getrusage(RUSAGE_THREAD) over the thread's life, filled by rusage_begin/end.
+  std::uint64_t nvcsw = 0, nivcsw = 0;
+  std::int64_t utime_ns = 0, stime_ns = 0;
+  long rusage_start_[4] = {};       // private: the values at rusage_begin
+};
+
+// This thread's syscalls count into `log` from now on (nullptr: stop counting).
+void attach(ThreadLog* log);
+ThreadLog* current();
+void rusage_begin(ThreadLog& log);  // at the thread's start
+void rusage_end(ThreadLog& log);    // at its end: nvcsw/nivcsw/utime/stime = the difference
+
+// What a test wants a call to do instead of its normal course.
+struct Fault {
+  int err = 0;                      // nonzero: fail with this errno (Close: after closing)
+  std::size_t max_bytes = SIZE_MAX; // recvfrom/sendto: pass at most this many bytes
+};
+// Called before every call of an attached thread. Must be thread-safe (blocking servers call
+// it from many threads). An empty function (the default) means: no faults.
+using Injector = std::function<Fault(Sys call, int fd)>;
+void set_injector(Injector inj);    // not while a server runs
+std::int64_t mono_ns();             // CLOCK_MONOTONIC in ns
+
+namespace detail {
+extern thread_local ThreadLog* tl_log;
+extern Injector g_injector;
+void enter(ThreadLog& log, Sys s, int fd);
+void exit(ThreadLog& log, Sys s, int fd, long result, int err);
+}  // namespace detail
+
+// The seam. `f(max_bytes)` makes the real call and returns its raw result (-1 + errno on
+// failure). Returns what the caller should see; errno is set on -1.
+template <class F>
+long call(Sys s, int fd, F&& f) {
+  ThreadLog* log = detail::tl_log;
+  if (!log) return f(SIZE_MAX);
+  detail::enter(*log, s, fd);
+  Fault fault;
+  if (detail::g_injector) fault = detail::g_injector(s, fd);
+  long r;
+  int err = 0;
+  if (fault.err && s != Sys::Close) {
+    r = -1, err = fault.err;        // as if interrupted (EINTR) or not ready (EAGAIN) at once
+  } else {
+    r = f(fault.max_bytes);
+    err = r < 0 ? errno : 0;
+    if (fault.err) r = -1, err = fault.err;  // close(2): the fd is gone even on EINTR
+  }
+  detail::exit(*log, s, fd, r, err);
+  errno = err;
+  return r;
+}
+
+// The wrappers the servers use (the epoll ones live in mux_epoll.cpp, the only file that
+// includes <sys/epoll.h>; they go through call() the same way).
+ssize_t recvfrom(int fd, void* buf, std::size_t len);          // flags 0, no address
+ssize_t sendto(int fd, const void* buf, std::size_t len);      // MSG_NOSIGNAL, no address
+int accept4(int lfd, int flags);
+int close(int fd);
+// `watched` = how many fds the sets hold (what the kernel scans, for fds_scanned).
+int select(int nfds, fd_set* readfds, fd_set* writefds, int watched, int timeout_ms);
+int poll(struct pollfd* fds, unsigned long nfds, int timeout_ms);
+// pthread_create, counted as the clone(2) it makes. Returns 0 or an errno value.
+int clone_thread(unsigned long* tid, void* (*fn)(void*), void* arg, std::size_t stack_bytes);
+
+}  // namespace eps::live::sys
