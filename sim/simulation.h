@@ -313,8 +313,18 @@ class Simulation {
   void wait_add(WaitQueue& wq, WaitEntry e);
   void wait_remove(WaitQueue& wq, WaitKind kind, const void* who);
   Socket* sock(std::uint32_t fd);
-  Co<void> syscall_enter(Task& t, Sys s, std::uint32_t fd);
-  Co<void> syscall_exit(Task& t, Sys s, std::uint32_t fd, int result);
+  // Entry and exit are plain awaitables, not coroutines: a syscall costs no extra frames.
+  Burn syscall_enter(Task& t, Sys s, std::uint32_t fd);
+  struct ExitBurn {  // the exit half of the cost, then the return (traced in await_resume)
+    Burn cost; Sys sys; std::uint32_t fd; int result;
+    bool await_ready() const noexcept { return cost.await_ready(); }
+    bool await_suspend(std::coroutine_handle<> h) { return cost.await_suspend(h); }
+    void await_resume() { cost.s->syscall_returned(*cost.t, sys, fd, result); }
+  };
+  ExitBurn syscall_exit(Task& t, Sys s, std::uint32_t fd, int result) {
+    return ExitBurn{burn(t, CpuMode::System, sc_.costs.syscall_ns - sc_.costs.syscall_ns / 2), s, fd, result};
+  }
+  void syscall_returned(Task& t, Sys s, std::uint32_t fd, int result);
   SimTime copy_cost(std::uint64_t bytes) const { return SimTime(bytes * sc_.costs.copy_per_kib_ns / 1024); }
   int do_poll_pass(Task& t, const std::vector<std::uint32_t>& fds, std::vector<std::uint32_t>& ready,
                    PollTable* pt, bool register_entries);

@@ -23,15 +23,15 @@ const Socket* Simulation::socket_by_fd(std::uint32_t fd) const {
 }
 
 // entry_SYSCALL_64 .. do_syscall_64: half the syscall cost on the way in, half on the way out.
-Co<void> Simulation::syscall_enter(Task& t, Sys s, std::uint32_t fd) {
+Simulation::Burn Simulation::syscall_enter(Task& t, Sys s, std::uint32_t fd) {
   st_.syscalls[std::size_t(s)]++;
   t.in_sys = s;
   emit(Ev::SyscallEnter, t.cpu, t.id, fd, std::uint32_t(s));
-  co_await burn(t, CpuMode::System, sc_.costs.syscall_ns / 2);
+  return burn(t, CpuMode::System, sc_.costs.syscall_ns / 2);
 }
 
-Co<void> Simulation::syscall_exit(Task& t, Sys s, std::uint32_t fd, int result) {
-  co_await burn(t, CpuMode::System, sc_.costs.syscall_ns - sc_.costs.syscall_ns / 2);
+// After the exit half of the syscall cost (see ExitBurn): back in user mode with a result.
+void Simulation::syscall_returned(Task& t, Sys s, std::uint32_t fd, int result) {
   t.in_sys = Sys::None;
   if (s == Sys::Recvfrom && result == -kEAGAIN) st_.eagain++;
   emit(Ev::SyscallExit, t.cpu, t.id, fd, std::uint32_t(s), std::uint32_t(result));
