@@ -21,6 +21,25 @@
 
 namespace eps::live {
 
+void fill_server_metrics(Metrics& m, const ServerStats& st, const KernelStat& k) {
+  for (std::size_t i = 1; i < sys::kSysCount; i++)
+    if (st.calls[i]) m.syscalls[std::string(sys_name(Sys(i)))] = st.calls[i];
+  m.events = m.syscalls_total();
+  m.eagain = st.eagain;
+  m.fds_scanned = st.fds_scanned;
+  m.ctx_voluntary = st.nvcsw;
+  m.ctx_involuntary = st.nivcsw;
+  m.wakeups = st.nvcsw;  // without --kernel-trace: each voluntary switch is a sleep, then a wake
+  m.softirq_net_rx = k.net_rx;
+  m.softirq_packets = k.processed;
+  m.time_squeeze = k.time_squeeze;
+  m.nic_drops = k.dropped;
+  m.cpu_user_ns = st.utime_ns;
+  m.cpu_system_ns = st.stime_ns;
+  m.cpu_softirq_ns = k.irq_ns + k.softirq_ns;
+  m.cpu_idle_ns = k.idle_ns;
+}
+
 namespace {
 
 int count_open_fds() {
@@ -193,23 +212,7 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
   m.latency_p90_us = load.latency.percentile_us(90);
   m.latency_p99_us = load.latency.percentile_us(99);
   m.latency_max_us = load.latency.max_ns() / 1000;
-  for (std::size_t i = 1; i < sys::kSysCount; i++)
-    if (st.calls[i]) m.syscalls[std::string(sys_name(Sys(i)))] = st.calls[i];
-  m.events = m.syscalls_total();
-  m.eagain = st.eagain;
-  m.fds_scanned = st.fds_scanned;
-  m.ctx_voluntary = st.nvcsw;
-  m.ctx_involuntary = st.nivcsw;
-  m.wakeups = st.nvcsw;
-  KernelStat k = after - before;
-  m.softirq_net_rx = k.net_rx;
-  m.softirq_packets = k.processed;
-  m.time_squeeze = k.time_squeeze;
-  m.nic_drops = k.dropped;
-  m.cpu_user_ns = st.utime_ns;
-  m.cpu_system_ns = st.stime_ns;
-  m.cpu_softirq_ns = k.irq_ns + k.softirq_ns;
-  m.cpu_idle_ns = k.idle_ns;
+  fill_server_metrics(m, st, after - before);
   m.cpu_background_ns = background_ns;
 
   Trace& tr = res.trace;

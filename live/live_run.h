@@ -29,6 +29,8 @@
 #include "sim/metrics.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
+#include "live/kstat.h"
+#include "live/server.h"
 
 namespace eps::live {
 
@@ -57,5 +59,9 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt = {});
 
 // Limits of a live run.
 inline constexpr int kMaxBlockingThreads = 10000;
+
+// The server's own counts and the machine's kernel counters, into the metrics schema (shared
+// by `live` and `serve`).
+void fill_server_metrics(Metrics& m, const ServerStats& st, const KernelStat& k);
 
 }  // namespace eps::live

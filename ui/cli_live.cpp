@@ -140,21 +140,7 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind) {
   m.duration_ns = t1 - t0;
   m.requests_sent = m.requests_completed = st.requests;
   m.throughput_rps = m.duration_ns > 0 ? double(st.requests) * 1e9 / double(m.duration_ns) : 0;
-  for (std::size_t i = 1; i < live::sys::kSysCount; i++)
-    if (st.calls[i]) m.syscalls[std::string(sys_name(Sys(i)))] = st.calls[i];
-  m.events = m.syscalls_total();
-  m.eagain = st.eagain;
-  m.fds_scanned = st.fds_scanned;
-  m.ctx_voluntary = m.wakeups = st.nvcsw;
-  m.ctx_involuntary = st.nivcsw;
-  m.cpu_user_ns = st.utime_ns;
-  m.cpu_system_ns = st.stime_ns;
-  m.softirq_net_rx = k.net_rx;
-  m.softirq_packets = k.processed;
-  m.time_squeeze = k.time_squeeze;
-  m.nic_drops = k.dropped;
-  m.cpu_softirq_ns = k.irq_ns + k.softirq_ns;
-  m.cpu_idle_ns = k.idle_ns;
+  live::fill_server_metrics(m, st, k);
   std::cout << "\nstopped by " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << "; " << st.accepted
             << " connections served\n"
             << format_summary(m) << std::flush;
