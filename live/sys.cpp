@@ -16,18 +16,23 @@ namespace detail {
 thread_local ThreadLog* tl_log = nullptr;
 Injector g_injector;
 
-void enter(ThreadLog& log, Sys s, int fd) {
-  if (!log.record) return;
-  if (log.events.size() >= log.max_events) return;
+// One traced call boundary, in the model's vocabulary.
+static TraceEvent make_event(const ThreadLog& log, Ev kind, Sys s, int fd) {
   TraceEvent e;
   e.t = mono_ns() - log.t0_ns;
-  e.kind = Ev::SyscallEnter;
+  e.kind = kind;
   int cpu = sched_getcpu();
   e.cpu = std::uint8_t(cpu < 0 ? 0 : cpu);
   e.actor = log.actor;
   e.obj = fd < 0 ? kNone : std::uint32_t(fd);
   e.a = std::uint32_t(s);
-  log.events.push_back(e);
+  return e;
+}
+
+void enter(ThreadLog& log, Sys s, int fd) {
+  if (!log.record) return;
+  if (log.events.size() >= log.max_events) return;
+  log.events.push_back(make_event(log, Ev::SyscallEnter, s, fd));
 }
 
 void exit(ThreadLog& log, Sys s, int fd, long result, int err) {
@@ -36,14 +41,7 @@ void exit(ThreadLog& log, Sys s, int fd, long result, int err) {
   if (result > 0 && s == Sys::EpollWait) log.fds_scanned += std::uint64_t(result);
   if (!log.record) return;
   if (log.events.size() >= log.max_events) { log.events_dropped++; return; }
-  TraceEvent e;
-  e.t = mono_ns() - log.t0_ns;
-  e.kind = Ev::SyscallExit;
-  int cpu = sched_getcpu();
-  e.cpu = std::uint8_t(cpu < 0 ? 0 : cpu);
-  e.actor = log.actor;
-  e.obj = fd < 0 ? kNone : std::uint32_t(fd);
-  e.a = std::uint32_t(s);
+  TraceEvent e = make_event(log, Ev::SyscallExit, s, fd);
   e.b = std::uint32_t(std::int32_t(result < 0 ? -err : result));  // -11 = -EAGAIN, as the model
   log.events.push_back(e);
 }

@@ -61,12 +61,7 @@ void App::open(const std::string& path, std::optional<Strategy> strategy) {
     return;
   }
   vs_.error.clear();
-  main_ = Pane{};
-  main_.run = l.run;
-  main_.pb.speed = view::default_speed();
-  scenario_ = l.run->scenario;
-  vs_.axis_fitted = false;
-  vs_.log_dirty = true;
+  install(l);
   std::snprintf(vs_.path_buf, sizeof vs_.path_buf, "%s", path.c_str());
   rebuild_compare();
 }
@@ -77,13 +72,18 @@ void App::open_lesson(const Scenario& sc) {
     vs_.error = l.error;
     return;
   }
+  install(l);
+  rebuild_compare();
+}
+
+// A run was loaded: it becomes the main pane, and the views that depend on it start afresh.
+void App::install(const view::Loaded& l) {
   main_ = Pane{};
   main_.run = l.run;
   main_.pb.speed = view::default_speed();
   scenario_ = l.run->scenario;
   vs_.axis_fitted = false;
   vs_.log_dirty = true;
-  rebuild_compare();
 }
 
 // A new lesson in compare mode: run the other side again on it.

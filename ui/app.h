@@ -44,6 +44,7 @@ class App {
   void load_from_options();
   void open(const std::string& path, std::optional<Strategy> strategy);
   void open_lesson(const Scenario& sc);
+  void install(const view::Loaded& l);  // make a loaded run the main pane
   void rebuild_compare();
   void apply(const Command& c);
   void handle_keys();
