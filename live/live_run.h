@@ -11,6 +11,11 @@
 //      for the server to accept them, snapshots /proc, and replays the scenario from t0;
 //   4. after the drain it closes its sockets; the server sees EOF, is stopped, and reports.
 //
+// What is measured: the server's figures from its start (accepting every connection, as the
+// model's setup) to the end of the drain; the kernel's from t0 to the end of the drain. The
+// clients closing afterwards and the server letting go (close, epoll_ctl DEL, threads
+// exiting) is teardown, which the model does not have: a note lists it, the figures do not.
+//
 // Where the figures come from (and how they differ from the model's):
 //   syscalls, eagain, fds_scanned   the server's seam (sys.h): exact, for the server only
 //   context switches, cpu user/sys  getrusage(RUSAGE_THREAD) of every server thread
@@ -22,6 +27,7 @@
 //   duration                        t0 (first send) to the end of the drain
 #pragma once
 
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -50,6 +56,9 @@ struct LiveResult {
   Metrics metrics;
   Trace trace;                      // events only when record_trace (or kernel_trace)
   std::vector<std::string> notes;   // things the user should know (perf missing, ...)
+  // The server's syscalls after the drain (by name), not in `metrics`; the trace has them.
+  std::map<std::string, std::uint64_t> teardown_syscalls;
+  std::uint64_t teardown_eagain = 0;
 };
 
 // "" if the scenario can run live, else why not. Raises RLIMIT_NOFILE if it must and may.

@@ -104,6 +104,7 @@ class Generator {
       return std::move(res_);
     }
     connect_all();
+    if (opt_.on_connected) opt_.on_connected();
     wait_for_server();
     loop();
     finish();
@@ -312,13 +313,14 @@ class Generator {
   }
 
   void finish() {
+    res_.end_ns = std::min(end_, sys::mono_ns());
+    if (opt_.on_drained) opt_.on_drained();
     for (Client& c : clients_) {
       fail("unanswered", c.pending.size());
       outstanding_ -= c.pending.size();
       c.pending.clear();
       if (c.dead.empty() && c.fd >= 0) ::close(c.fd);  // the server sees EOF and lets go
     }
-    res_.end_ns = std::min(end_, sys::mono_ns());
   }
 
   const Scenario& sc_;

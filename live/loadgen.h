@@ -33,7 +33,9 @@ struct LoadOptions {
   // Called after every connection is open; returns true once the server has accepted them
   // (polled for up to 10 s, then the run goes on anyway).
   std::function<bool()> server_ready;
+  std::function<void()> on_connected;  // every connect() has returned (some may have failed)
   std::function<void(std::int64_t t0)> on_start;  // just before the first send (t0, monotonic ns)
+  std::function<void()> on_drained;  // the drain is over; the connections are still open
 };
 
 struct LoadResult {

@@ -112,6 +112,7 @@ Server::Slot* Server::new_slot(const std::string& name) {
   slot->log->name = name;
   slot->log->record = opt_.record_trace;
   slot->log->t0_ns = opt_.t0_ns;
+  slot->log->window_end = &window_end_;
   std::lock_guard lock(mu_);
   slot->log->actor = std::uint16_t(std::min<std::size_t>(slots_.size(), kNoTask - 1));
   slots_.push_back(std::move(slot));
@@ -132,6 +133,7 @@ void* Server::thread_main(void* p) {
     pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus);
   }
   slot.log->tid = int(gettid());
+  if (slot.log->actor == 0 && s.opt_.hold) s.released_.wait(false);  // not counted: not serving yet
   sys::rusage_begin(*slot.log);
   sys::attach(slot.log.get());
   slot.fn(s, *slot.log, slot.arg);
@@ -181,6 +183,7 @@ void Server::stop() {
     stopped_ = true;
   }
   stop_.store(true);
+  release();  // a held loop must begin in order to see the stop flag
   // Keep waking the threads until each has seen the flag: a signal that lands just before a
   // thread goes to sleep is not lost this way. Bounded: after 2 s we stop asking.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -216,13 +219,18 @@ ServerStats Server::stats() const {
   for (const auto& s : slots_) {
     if (!s->done.load()) continue;  // still running (only if stop() gave up): not readable
     const sys::ThreadLog& l = *s->log;
-    for (std::size_t i = 0; i < sys::kSysCount; i++) st.calls[i] += l.calls[i];
-    st.eagain += l.eagain;
-    st.fds_scanned += l.fds_scanned;
-    st.nvcsw += l.nvcsw;
-    st.nivcsw += l.nivcsw;
-    st.utime_ns += l.utime_ns;
-    st.stime_ns += l.stime_ns;
+    const sys::ThreadLog::Counts& w = l.window;
+    for (std::size_t i = 0; i < sys::kSysCount; i++) {
+      st.calls[i] += w.calls[i];
+      st.teardown_calls[i] += l.calls[i] - w.calls[i];
+    }
+    st.eagain += w.eagain;
+    st.teardown_eagain += l.eagain - w.eagain;
+    st.fds_scanned += w.fds_scanned;
+    st.nvcsw += w.nvcsw;
+    st.nivcsw += w.nivcsw;
+    st.utime_ns += w.utime_ns;
+    st.stime_ns += w.stime_ns;
     st.events_dropped += l.events_dropped;
     st.events.insert(st.events.end(), l.events.begin(), l.events.end());
   }

@@ -35,9 +35,12 @@ struct ServerOptions {
   int maxevents = 64;              // epoll_wait's maxevents
   bool et_read_once = false;       // epoll-et only: the pitfall (read once, not to EAGAIN)
   std::int64_t t0_ns = 0;          // trace time 0, CLOCK_MONOTONIC (0: when start() runs)
+  bool hold = false;               // listen at start(), but begin serving only at release()
 };
 
 // What the server measured about itself, once it has stopped.
+// The syscall and rusage figures cover the measurement window: from the start to
+// end_window() (or to the stop, if it is never called).
 struct ServerStats {
   std::uint64_t calls[sys::kSysCount] = {};  // by Sys
   std::uint64_t eagain = 0, fds_scanned = 0;
@@ -48,6 +51,8 @@ struct ServerStats {
   std::uint64_t refused = 0;                 // closed at once: select's FD_SETSIZE, no thread
   std::uint64_t slow_closed = 0;             // closed for not reading their replies
   std::uint64_t threads = 0;
+  std::uint64_t teardown_calls[sys::kSysCount] = {};  // after the window: closing, exiting
+  std::uint64_t teardown_eagain = 0;
   std::vector<std::string> thread_names;     // by trace actor
   std::vector<int> thread_tids;              // by trace actor (kernel thread ids)
   std::vector<TraceEvent> events;            // every thread's syscalls, ordered by time
@@ -72,6 +77,16 @@ class Server {
   // sleep in) and waits for them. Idempotent. Returns within about 2 s whatever they do.
   void stop();
   bool stopped() const { return main_done(); }
+  // Ends the measurement window: each thread counts what it does from its next syscall on
+  // as teardown (a live run calls this when the drain is over, before the clients close).
+  void end_window() { window_end_.store(true, std::memory_order_relaxed); }
+  // With ServerOptions::hold: the loop may begin (the clients have connected; the kernel
+  // holds them in the listen backlog, so the server finds them all ready at once, as the
+  // model's server does at t = 0). stop() releases too.
+  void release() {
+    released_.store(true);
+    released_.notify_all();
+  }
   ServerStats stats() const;                    // after stop()
 
   // ---- for the server loops (server_loop.cpp, server_blocking.cpp) ----
@@ -109,6 +124,8 @@ class Server {
   int lfd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> window_end_{false};
+  std::atomic<bool> released_{false};
   std::atomic<int> accepted_{0}, open_{0};
   std::atomic<std::uint64_t> refused_{0}, slow_closed_{0};
   mutable std::mutex mu_;                      // guards slots_, error_

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace eps::live::sys {
 
 namespace detail {
@@ -70,13 +72,31 @@ void rusage_begin(ThreadLog& log) {
   log.stime_ns = -tv_ns(ru.ru_stime);
 }
 
-void rusage_end(ThreadLog& log) {
+namespace {
+// getrusage(RUSAGE_THREAD) now, less the values at rusage_begin.
+void rusage_since_begin(const ThreadLog& log, std::uint64_t& nvcsw, std::uint64_t& nivcsw, std::int64_t& utime_ns,
+                        std::int64_t& stime_ns) {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);
-  log.nvcsw = std::uint64_t(ru.ru_nvcsw - log.rusage_start_[0]);
-  log.nivcsw = std::uint64_t(ru.ru_nivcsw - log.rusage_start_[1]);
-  log.utime_ns += tv_ns(ru.ru_utime);
-  log.stime_ns += tv_ns(ru.ru_stime);
+  nvcsw = std::uint64_t(ru.ru_nvcsw - log.rusage_start_[0]);
+  nivcsw = std::uint64_t(ru.ru_nivcsw - log.rusage_start_[1]);
+  utime_ns = log.utime_ns + tv_ns(ru.ru_utime);  // utime_ns holds minus the start until rusage_end
+  stime_ns = log.stime_ns + tv_ns(ru.ru_stime);
+}
+}  // namespace
+
+void detail::take_window(ThreadLog& log) {
+  ThreadLog::Counts& w = log.window;
+  std::copy(std::begin(log.calls), std::end(log.calls), std::begin(w.calls));
+  w.eagain = log.eagain;
+  w.fds_scanned = log.fds_scanned;
+  rusage_since_begin(log, w.nvcsw, w.nivcsw, w.utime_ns, w.stime_ns);
+  log.window_taken = true;
+}
+
+void rusage_end(ThreadLog& log) {
+  if (!log.window_taken) detail::take_window(log);  // the window outlived the thread
+  rusage_since_begin(log, log.nvcsw, log.nivcsw, log.utime_ns, log.stime_ns);
 }
 
 ssize_t recvfrom(int fd, void* buf, std::size_t len) {
@@ -101,7 +121,10 @@ int close(int fd) {
 
 int select(int nfds, fd_set* readfds, fd_set* writefds, int watched, int timeout_ms) {
   ThreadLog* log = detail::tl_log;
-  if (log) log->fds_scanned += std::uint64_t(watched);  // do_select looks at every one
+  if (log) {
+    detail::check_window(*log);
+    log->fds_scanned += std::uint64_t(watched);  // do_select looks at every one
+  }
   return int(call(Sys::Select, -1, [&](std::size_t) {
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     return long(::select(nfds, readfds, writefds, nullptr, timeout_ms < 0 ? nullptr : &tv));
@@ -110,7 +133,10 @@ int select(int nfds, fd_set* readfds, fd_set* writefds, int watched, int timeout
 
 int poll(struct pollfd* fds, unsigned long nfds, int timeout_ms) {
   ThreadLog* log = detail::tl_log;
-  if (log) log->fds_scanned += nfds;  // do_poll looks at every one
+  if (log) {
+    detail::check_window(*log);
+    log->fds_scanned += nfds;  // do_poll looks at every one
+  }
   return int(call(Sys::Poll, -1, [&](std::size_t) { return long(::poll(fds, nfds, timeout_ms)); }));
 }
 

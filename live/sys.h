@@ -12,6 +12,7 @@
 #include <sys/select.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,19 @@ struct ThreadLog {
   std::uint64_t nvcsw = 0, nivcsw = 0;
   std::int64_t utime_ns = 0, stime_ns = 0;
   long rusage_start_[4] = {};       // private: the values at rusage_begin
+
+  // The measurement window. When *window_end turns true (a live run's drain is over), the
+  // thread copies what it counted so far into `window` at its next syscall, before counting
+  // that call: what it does afterwards (closing, exiting) is teardown, which the model does
+  // not have. If the window never ends, `window` is the whole life (filled at rusage_end).
+  struct Counts {
+    std::uint64_t calls[kSysCount] = {};
+    std::uint64_t eagain = 0, fds_scanned = 0, nvcsw = 0, nivcsw = 0;
+    std::int64_t utime_ns = 0, stime_ns = 0;
+  };
+  const std::atomic<bool>* window_end = nullptr;
+  bool window_taken = false;
+  Counts window;
 };
 
 // This thread's syscalls count into `log` from now on (nullptr: stop counting).
@@ -66,6 +80,11 @@ std::int64_t mono_ns();             // CLOCK_MONOTONIC in ns
 namespace detail {
 extern thread_local ThreadLog* tl_log;
 extern Injector g_injector;
+void take_window(ThreadLog& log);
+// Before a call is counted: has the window just ended? (One relaxed load: no shared write.)
+inline void check_window(ThreadLog& log) {
+  if (log.window_end && !log.window_taken && log.window_end->load(std::memory_order_relaxed)) take_window(log);
+}
 void enter(ThreadLog& log, Sys s, int fd);
 void exit(ThreadLog& log, Sys s, int fd, long result, int err);
 }  // namespace detail
@@ -76,6 +95,7 @@ template <class F>
 long call(Sys s, int fd, F&& f) {
   ThreadLog* log = detail::tl_log;
   if (!log) return f(SIZE_MAX);
+  detail::check_window(*log);
   detail::enter(*log, s, fd);
   Fault fault;
   if (detail::g_injector) fault = detail::g_injector(s, fd);
