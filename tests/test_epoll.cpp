@@ -113,7 +113,7 @@ TEST_CASE("epoll: the tree holds every watched fd and stays a valid red-black tr
   REQUIRE(!of_kind(sim.trace(), Ev::RbRecolor).empty());
 }
 
-TEST_CASE("epoll: the edge-triggered pitfall strands requests; draining does not", "[sim][epoll]") {
+TEST_CASE("epoll: the edge-triggered pitfall strands requests, draining does not", "[sim][epoll]") {
   // Requests arrive faster than one is served now and then: two may wait in one socket.
   // Level-triggered re-reports the fd; edge-triggered reports it only on new data, so a
   // program that reads once per event leaves the rest behind until the run ends.

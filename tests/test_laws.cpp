@@ -104,7 +104,7 @@ TEST_CASE("laws: a woken server preempts the CPU hog quickly", "[sim][laws]") {
   REQUIRE(busy_q.latency_p90_us > 500);
 }
 
-TEST_CASE("laws: select refuses fds past FD_SETSIZE; poll and epoll serve them", "[sim][laws]") {
+TEST_CASE("laws: select refuses fds past FD_SETSIZE, poll and epoll serve them", "[sim][laws]") {
   Scenario sc = crowd(Strategy::Select, 10, 1100, false);  // fds 4..1113
   Simulation sim(sc);
   sim.run();

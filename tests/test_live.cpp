@@ -126,7 +126,7 @@ TEST_CASE("live: every strategy serves the small scenario, every request complet
   }
 }
 
-TEST_CASE("live: the figures end with the drain; closing the connections is teardown", "[live]") {
+TEST_CASE("live: the figures end with the drain, closing the connections is teardown", "[live]") {
   // The model has no teardown: its run ends with the drain. The live clients close their
   // sockets after it, so every close (and, for epoll, the epoll_ctl DEL before it) is a
   // teardown call, listed apart, and none is in the metrics.
@@ -212,7 +212,7 @@ TEST_CASE("live: the blocking strategy's thread count is bounded up front", "[li
   CHECK_THAT(check_live(sc), Catch::Contains("thread per connection"));
 }
 
-TEST_CASE("live: partial, pipelined, slow and vanishing clients; the others are still served", "[live]") {
+TEST_CASE("live: partial, pipelined, slow and vanishing clients, and the others are still served", "[live]") {
   const int kReq = 100, kReply = 64;
   const std::string hello = FrameProtocol::hello(kReq), req(kReq, 'q');
   for (Strategy s : kAll) {

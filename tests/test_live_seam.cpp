@@ -62,7 +62,7 @@ sys::Injector make_injector(Strategy s, Injections& inj) {
 
 }  // namespace
 
-TEST_CASE("seam: injected EINTR, EAGAIN and short writes; every request still answered", "[live]") {
+TEST_CASE("seam: injected EINTR, EAGAIN and short writes, every request still answered", "[live]") {
   for (Strategy s : {Strategy::Blocking, Strategy::BusyPoll, Strategy::Select, Strategy::Poll,
                      Strategy::Epoll, Strategy::EpollEt}) {
     INFO("strategy " << strategy_name(s));
