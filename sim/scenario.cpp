@@ -147,11 +147,6 @@ const std::vector<CostField> kCostFields = {
     {"tx_packet_ns", &Costs::tx_packet_ns},
     {"wire_latency_ns", &Costs::wire_latency_ns},
 };
-std::vector<std::string_view> cost_keys() {
-  std::vector<std::string_view> k;
-  for (const auto& f : kCostFields) k.push_back(f.name);
-  return k;
-}
 
 const std::vector<std::string_view> kKernelKeys = {"netdev_budget", "napi_weight",
                                                    "rx_ring",       "sched_slice_ns",
@@ -703,6 +698,15 @@ std::string apply_escapes(std::string_view s,
   return r;
 }
 
+// The [costs] table, in a scenario or a costs file: each key given replaces its default.
+void read_costs(const Checker& c, const toml::table& t, Costs& costs) {
+  static const std::vector<std::string_view> keys = cost_keys();
+  c.check_keys(t, "costs.", keys);
+  for (const auto& f : kCostFields)
+    costs.*f.member = c.integer(t, f.name, "costs." + std::string(f.name), 0,
+                                std::numeric_limits<std::int64_t>::max(), costs.*f.member);
+}
+
 Scenario check(const toml::table& root, const std::string& file) {
   Checker c(file);
   Scenario sc;
@@ -794,14 +798,7 @@ Scenario check(const toml::table& root, const std::string& file) {
   }
 
   // [costs]
-  if (const toml::table* t = c.table(root, "costs")) {
-    static const std::vector<std::string_view> keys = cost_keys();
-    c.check_keys(*t, "costs.", keys);
-    for (const auto& f : kCostFields)
-      sc.costs.*f.member = c.integer(*t, f.name, "costs." + std::string(f.name), 0,
-                                     std::numeric_limits<std::int64_t>::max(),
-                                     sc.costs.*f.member);
-  }
+  if (const toml::table* t = c.table(root, "costs")) read_costs(c, *t, sc.costs);
 
   // [kernel]
   if (const toml::table* t = c.table(root, "kernel")) {
@@ -847,7 +844,8 @@ std::optional<SyntaxError> parse_toml(std::string_view text, const std::string& 
   return std::nullopt;
 }
 
-Scenario parse_checked(std::string_view text, const std::string& file) {
+// The TOML document, after the checks a text file must pass (not binary, no hazards).
+toml::table parse_root(std::string_view text, const std::string& file) {
   if (auto bad = not_text(text)) throw ScenarioError(file, bad->first, "", bad->second);
 
   PreScan scan = prescan(text);
@@ -872,21 +870,18 @@ Scenario parse_checked(std::string_view text, const std::string& file) {
 
   toml::table root;
   if (auto e = parse_toml(text, file, root)) throw ScenarioError(file, e->line, "", e->message);
-  return check(root, file);
+  return root;
 }
 
-}  // namespace
-
-Scenario parse_scenario(std::string_view toml_text, const std::string& source_name) {
-  const std::string file = display_name(source_name);
+// Runs `parse` (which may throw ScenarioError) and turns any other failure into one.
+template <class F>
+auto guarded(const std::string& file, const char* what, F&& parse) {
   try {
-    Scenario sc = parse_checked(toml_text, file);
-    sc.path = source_name;
-    return sc;
+    return parse();
   } catch (const ScenarioError&) {
     throw;
   } catch (const std::bad_alloc&) {
-    throw ScenarioError(file, 0, "", "out of memory while reading the scenario");
+    throw ScenarioError(file, 0, "", std::string("out of memory while reading the ") + what);
   } catch (const std::exception& e) {
     throw ScenarioError(file, 0, "", std::string("cannot parse: ") + e.what());
   } catch (...) {
@@ -894,7 +889,8 @@ Scenario parse_scenario(std::string_view toml_text, const std::string& source_na
   }
 }
 
-Scenario load_scenario(const std::string& path) {
+// The whole file as text (at most kMaxFileBytes), or ScenarioError saying why not.
+std::string read_text(const std::string& path, const char* what) {
   const std::string file = display_name(path);
   std::string text;
   try {
@@ -924,14 +920,57 @@ Scenario load_scenario(const std::string& path) {
     if (failed)
       throw ScenarioError(file, 0, "", std::string("cannot read: ") + std::strerror(err));
     if (too_big)
-      throw ScenarioError(file, 0, "",
-                          "too large (over 16 MiB); a scenario is a small text file");
+      throw ScenarioError(file, 0, "", std::string("too large (over 16 MiB); a ") + what + " is a small text file");
   } catch (const ScenarioError&) {
     throw;
   } catch (const std::exception& e) {
     throw ScenarioError(file, 0, "", std::string("cannot read: ") + e.what());
   }
-  return parse_scenario(text, path);
+  return text;
+}
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view toml_text, const std::string& source_name) {
+  const std::string file = display_name(source_name);
+  return guarded(file, "scenario", [&] {
+    Scenario sc = check(parse_root(toml_text, file), file);
+    sc.path = source_name;
+    return sc;
+  });
+}
+
+Scenario load_scenario(const std::string& path) { return parse_scenario(read_text(path, "scenario"), path); }
+
+std::vector<std::string_view> cost_keys() {
+  std::vector<std::string_view> k;
+  for (const auto& f : kCostFields) k.push_back(f.name);
+  return k;
+}
+
+SimTime* cost_field(Costs& costs, std::string_view key) {
+  for (const auto& f : kCostFields)
+    if (f.name == key) return &(costs.*f.member);
+  return nullptr;
+}
+
+Costs parse_costs(std::string_view toml_text, const std::string& source_name, const Costs& base) {
+  const std::string file = display_name(source_name);
+  return guarded(file, "costs file", [&] {
+    const toml::table root = parse_root(toml_text, file);
+    Checker c(file);
+    static const std::vector<std::string_view> top = {"costs"};
+    c.check_keys(root, "", top);
+    const toml::table* t = c.table(root, "costs");
+    if (!t) c.fail(0, "costs", "missing: a costs file holds one [costs] table (see `epollscope-cli calibrate`)");
+    Costs costs = base;
+    read_costs(c, *t, costs);
+    return costs;
+  });
+}
+
+Costs load_costs(const std::string& path, const Costs& base) {
+  return parse_costs(read_text(path, "costs file"), path, base);
 }
 
 }  // namespace eps

@@ -113,4 +113,12 @@ class ScenarioError : public std::runtime_error {
 Scenario load_scenario(const std::string& path);
 Scenario parse_scenario(std::string_view toml_text, const std::string& source_name);
 
+std::vector<std::string_view> cost_keys();             // the [costs] keys, in order
+SimTime* cost_field(Costs& costs, std::string_view key);  // nullptr for an unknown key
+
+// A costs file: one [costs] table (what `epollscope-cli calibrate` writes). Keys it gives
+// replace those of `base`; the rest stay. Errors as for scenarios (file, line, key).
+Costs load_costs(const std::string& path, const Costs& base = {});
+Costs parse_costs(std::string_view toml_text, const std::string& source_name, const Costs& base = {});
+
 }  // namespace eps

@@ -401,3 +401,39 @@ TEST_CASE("a lesson can be named without its path", "[cli]") {
   CHECK(m.code == 2);
   CHECK(m.err.find("one_request") != std::string::npos);
 }
+
+TEST_CASE("run --costs replaces the model's costs from a file", "[cli]") {
+  // The file sets syscall_ns = 1000 (default 100), each half of a syscall 500 instead of 50.
+  // The epoll one-request timeline (test_sim_tiny.cpp) makes 6 whole syscalls (epoll_create1,
+  // accept4, epoll_ctl, epoll_wait, recvfrom, sendto) and enters a 7th (epoll_wait, asleep at
+  // the end): 13 halves, each 450 ns longer. Its system time 11,663 grows by 5,850; user time
+  // (20,000) does not move.
+  Result base = run_cli({"run", fixture("one_request.toml"), "--json", "-"});
+  Result slow = run_cli({"run", fixture("one_request.toml"), "--json", "-", "--costs",
+                         std::string(EPS_SOURCE_DIR) + "/tests/data/costs_slow_syscalls.toml"});
+  REQUIRE(base.code == 0);
+  REQUIRE(slow.code == 0);
+  json b = parse_json(base.out), s = parse_json(slow.out);
+  CHECK(b.at("cpu_ns").at("system") == 11663);
+  CHECK(s.at("cpu_ns").at("system") == 11663 + 13 * 450);
+  CHECK(s.at("cpu_ns").at("user") == 20000);
+  CHECK(s.at("syscalls") == b.at("syscalls"));  // the same calls, only slower
+
+  // compare takes it too
+  Result cmp = run_cli({"compare", fixture("one_request.toml"), "--strategies", "epoll", "--json", "-", "--costs",
+                        std::string(EPS_SOURCE_DIR) + "/tests/data/costs_slow_syscalls.toml"});
+  REQUIRE(cmp.code == 0);
+  CHECK(parse_json(cmp.out).at(0).at("cpu_ns").at("system") == 11663 + 13 * 450);
+}
+
+TEST_CASE("run --costs with a bad file: file, line and key, exit 2", "[cli]") {
+  TempDir tmp;
+  const std::string bad = tmp.file("costs.toml");
+  std::ofstream(bad) << "[costs]\nsyscall_ns = 100\nwakup_ns = 3\n";
+  Result r = run_cli({"run", fixture("one_request.toml"), "--costs", bad});
+  CHECK(r.code == 2);
+  CHECK(r.err.find(bad + ":3: costs.wakup_ns: unknown key; did you mean `wakeup_ns`?") != std::string::npos);
+  Result missing = run_cli({"run", fixture("one_request.toml"), "--costs", tmp.file("nope.toml")});
+  CHECK(missing.code == 2);
+  CHECK(missing.err.find("cannot read") != std::string::npos);
+}

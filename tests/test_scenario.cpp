@@ -587,3 +587,49 @@ TEST_CASE("scenario: never crashes on mutated input", "[scenario]") {
   CHECK(ok + errors == 600);
   CHECK(errors > 0);
 }
+
+// ---- costs files (--costs FILE; what `calibrate` writes) ----
+
+TEST_CASE("costs file: keys given replace the base, the rest stay", "[scenario]") {
+  eps::Costs base;
+  base.poll_fd_ns = 777;  // as if the scenario had set it
+  eps::Costs c = eps::parse_costs("# measured\n[costs]\nsyscall_ns = 87\nwakeup_ns = 0\n", "m.toml", base);
+  CHECK(c.syscall_ns == 87);
+  CHECK(c.wakeup_ns == 0);
+  CHECK(c.poll_fd_ns == 777);
+  CHECK(c.context_switch_ns == eps::Costs{}.context_switch_ns);
+}
+
+TEST_CASE("costs file: every key name round-trips through cost_field", "[scenario]") {
+  eps::Costs c;
+  std::string text = "[costs]\n";
+  std::int64_t v = 11;
+  for (std::string_view k : eps::cost_keys()) text += std::string(k) + " = " + std::to_string(v++) + "\n";
+  eps::Costs got = eps::parse_costs(text, "all.toml");
+  v = 11;
+  for (std::string_view k : eps::cost_keys()) CHECK(*eps::cost_field(got, k) == v++);
+  CHECK(eps::cost_field(c, "no_such_ns") == nullptr);
+}
+
+TEST_CASE("costs file: bad input names file, line and key", "[scenario]") {
+  auto err = [](const std::string& text) {
+    try {
+      eps::parse_costs(text, "m.toml");
+    } catch (const eps::ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(err("[costs]\nsyscal_ns = 5\n") == "m.toml:2: costs.syscal_ns: unknown key; did you mean `syscall_ns`?");
+  CHECK(err("[costs]\nsyscall_ns = -5\n").rfind("m.toml:2: costs.syscall_ns:", 0) == 0);
+  CHECK(err("[costs]\nsyscall_ns = 'fast'\n").rfind("m.toml:2: costs.syscall_ns: expected an integer", 0) == 0);
+  CHECK(err("title = 'x'\n[costs]\n").rfind("m.toml:1: title: unknown key", 0) == 0);
+  CHECK(err("# nothing\n") == "m.toml: costs: missing: a costs file holds one [costs] table (see `epollscope-cli calibrate`)");
+  CHECK(err("[costs\n").rfind("m.toml:1:", 0) == 0);
+  try {
+    eps::load_costs("tests/data/no_such_costs.toml");
+    FAIL("no error");
+  } catch (const eps::ScenarioError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("cannot read"));
+  }
+}

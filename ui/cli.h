@@ -30,6 +30,11 @@ struct ExitError { int code; };
 Scenario load_or_exit(const std::string& path);
 // Applies --strategy / --seed overrides ("" / negative = keep the file's).
 void apply_overrides(Scenario& sc, const std::string& strategy, long long seed);
+// --costs FILE: the file's [costs] replace the scenario's ("" = keep them). A bad file is
+// reported like a bad scenario (file, line, key) and throws ExitError(2).
+void apply_costs_file(Scenario& sc, const std::string& path);
+inline constexpr const char* kCostsHelp =
+    "Replace the model's costs with a [costs] file (e.g. from `calibrate`: this machine's)";
 
 // The readable summary `run` prints (and `live` prints for a live run).
 std::string format_summary(const Metrics& m);

@@ -157,6 +157,16 @@ void apply_overrides(Scenario& sc, const std::string& strategy, long long seed) 
   if (seed >= 0) sc.seed = std::uint64_t(seed);
 }
 
+void apply_costs_file(Scenario& sc, const std::string& path) {
+  if (path.empty()) return;
+  try {
+    sc.costs = load_costs(path, sc.costs);
+  } catch (const ScenarioError& e) {
+    std::cerr << "epollscope-cli: --costs: " << e.what() << "\n";
+    throw ExitError{kExitUsage};
+  }
+}
+
 void write_json_out(const std::string& path, const std::string& text) {
   if (path == "-") {
     std::cout << text << "\n";
@@ -258,8 +268,8 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
   // ---- run ----
   {
     auto* cmd = app.add_subcommand("run", "Simulate a scenario and print what happened");
-    auto o = std::make_shared<std::tuple<std::string, std::string, long long, std::string, std::string, std::string, bool, bool>>();
-    auto& [path, strategy, seed, json, trace, chrome, predict, reveal] = *o;
+    auto o = std::make_shared<std::tuple<std::string, std::string, long long, std::string, std::string, std::string, bool, bool, std::string>>();
+    auto& [path, strategy, seed, json, trace, chrome, predict, reveal, costs] = *o;
     seed = -1;
     cmd->add_option("SCENARIO", path, "A lesson file (or a lesson's name, e.g. 05-epoll)")->required();
     cmd->add_option("--strategy", strategy, "Override the server program: blocking, busy-poll, select, poll, epoll, epoll-et");
@@ -269,10 +279,12 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
     cmd->add_option("--chrome-trace", chrome, "Export Chrome Trace Event JSON to PATH (opens in Perfetto)");
     cmd->add_flag("--predict", predict, "Hide the numbers: guess first, then run again with --reveal");
     cmd->add_flag("--reveal", reveal, "Show the numbers (after --predict)");
+    cmd->add_option("--costs", costs, kCostsHelp);
     out.push_back({cmd, [o] {
-      auto& [path, strategy, seed, json, trace_path, chrome, predict, reveal] = *o;
+      auto& [path, strategy, seed, json, trace_path, chrome, predict, reveal, costs] = *o;
       Scenario sc = load_or_exit(path);
       apply_overrides(sc, strategy, seed);
+      apply_costs_file(sc, costs);
       bool keep = !trace_path.empty() || !chrome.empty();
       Trace tr;
       Metrics m = run_model(sc, keep, keep ? &tr : nullptr);
@@ -311,17 +323,19 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
   // ---- compare ----
   {
     auto* cmd = app.add_subcommand("compare", "Simulate one scenario under several strategies, side by side");
-    auto o = std::make_shared<std::tuple<std::string, std::vector<std::string>, std::string, long long>>();
-    auto& [path, strategies, json, seed] = *o;
+    auto o = std::make_shared<std::tuple<std::string, std::vector<std::string>, std::string, long long, std::string>>();
+    auto& [path, strategies, json, seed, costs] = *o;
     seed = -1;
     cmd->add_option("SCENARIO", path, "A lesson file (or a lesson's name)")->required();
     cmd->add_option("--strategies", strategies, "Comma-separated list (default: all six)")->delimiter(',');
     cmd->add_option("--seed", seed, "Override the seed")->check(CLI::NonNegativeNumber);
     cmd->add_option("--json", json, "Write the metrics (an array) as JSON to PATH (- for stdout)");
+    cmd->add_option("--costs", costs, kCostsHelp);
     out.push_back({cmd, [o] {
-      auto& [path, strategies, json, seed] = *o;
+      auto& [path, strategies, json, seed, costs] = *o;
       Scenario base = load_or_exit(path);
       apply_overrides(base, "", seed);
+      apply_costs_file(base, costs);
       std::vector<Strategy> list;
       for (const std::string& s : strategies) {
         auto st = parse_strategy(s);
