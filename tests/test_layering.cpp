@@ -130,3 +130,24 @@ TEST_CASE("sim/ includes no GUI, GL or socket header", "[layering]") {
   INFO("sim/ must not include these (move the code to live/ or ui/):\n" << report.str());
   CHECK(all.empty());
 }
+
+TEST_CASE("layering: in live/, only mux_epoll.cpp includes <sys/epoll.h>", "[layering]") {
+  // Each mechanism sits behind the Mux interface (Redis's ae shape); epoll's one file is the
+  // one a student reads to see every epoll call the live servers make.
+  std::string offenders;
+  for (const auto& entry : std::filesystem::directory_iterator("live")) {
+    const std::string name = entry.path().filename().string();
+    if (name == "mux_epoll.cpp") continue;
+    std::ifstream f(entry.path());
+    std::string line;
+    while (std::getline(f, line))
+      if (line.find("#include") != std::string::npos && line.find("sys/epoll.h") != std::string::npos)
+        offenders += name + " ";
+  }
+  INFO("these include <sys/epoll.h>; they should go through live/mux.h: " << offenders);
+  CHECK(offenders.empty());
+  // and the one that must, does
+  std::ifstream f("live/mux_epoll.cpp");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  CHECK(text.find("#include <sys/epoll.h>") != std::string::npos);
+}

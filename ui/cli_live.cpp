@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "live/calibrate.h"
 #include "live/kstat.h"
 #include "live/live_run.h"
 #include "live/protocol.h"
@@ -21,7 +22,7 @@ namespace eps::cli {
 namespace {
 
 struct LiveArgs {
-  std::string scenario, strategy, json, trace, chrome_trace;
+  std::string scenario, strategy, json, trace, chrome_trace, costs;
   long long seed = -1;
   bool kernel_trace = false;
 };
@@ -78,6 +79,7 @@ int cmd_live(const LiveArgs& a) {
 int cmd_versus(const LiveArgs& a) {
   Scenario sc = load_or_exit(a.scenario);
   apply_overrides(sc, a.strategy, a.seed);
+  apply_costs_file(sc, a.costs);  // the model's side only: live measures the real costs
   // A scenario the real server must refuse (select past FD_SETSIZE) is still a comparison
   // worth seeing: the model shows what a correct select server does with those connections,
   // and the live side says why it was not run. `live` alone refuses it (exit 2).
@@ -158,6 +160,29 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind) {
   return kExitOk;
 }
 
+int cmd_calibrate(const std::string& out, bool quick) {
+  std::cerr << "measuring the model's costs on this machine (a few seconds)...\n";
+  live::Calibration c;
+  try {
+    c = live::calibrate(quick);
+  } catch (const std::exception& e) {
+    std::cerr << "epollscope-cli: calibrate: " << e.what() << "\n";
+    return kExitFailed;
+  }
+  const std::string text = live::calibration_toml(c);
+  if (out == "-") {
+    std::cout << text;
+    return kExitOk;
+  }
+  std::ofstream f(out);
+  if (!(f << text)) {
+    std::cerr << "epollscope-cli: " << out << ": cannot write\n";
+    return kExitFailed;
+  }
+  std::cerr << "wrote " << out << "; use it with: epollscope-cli versus LESSON --costs " << out << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void register_live_commands(CLI::App& app, std::vector<Command>& out) {
@@ -179,7 +204,19 @@ void register_live_commands(CLI::App& app, std::vector<Command>& out) {
   vs->add_option("--strategy", vs_args->strategy, "server strategy (overrides the file's)");
   vs->add_option("--seed", vs_args->seed, "seed (overrides the file's)");
   vs->add_option("--json", vs_args->json, "write {\"model\": ..., \"live\": ...} here (- for stdout)");
+  vs->add_option("--costs", vs_args->costs, kCostsHelp);
   out.push_back({vs, [vs_args] { return cmd_versus(*vs_args); }});
+
+  struct CalibrateArgs {
+    std::string out = "-";
+    bool quick = false;
+  };
+  auto cal_args = std::make_shared<CalibrateArgs>();
+  CLI::App* cal = app.add_subcommand(
+      "calibrate", "Measure the model's costs on this machine; write a [costs] file for --costs");
+  cal->add_option("--out", cal_args->out, "write the costs file here (default -: stdout)");
+  cal->add_flag("--quick", cal_args->quick, "fewer repetitions: faster, noisier");
+  out.push_back({cal, [cal_args] { return cmd_calibrate(cal_args->out, cal_args->quick); }});
 
   struct ServeArgs {
     std::string strategy, bind = "127.0.0.1";
