@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # The seed's "Redis benchmark, ~100k QPS with epoll", on this machine: Debian's redis-server
 # and `epollscope-cli serve --strategy epoll`, driven by the same redis-benchmark command,
-# alternating (ours, redis, ours, redis, ...) so that both see the same machine, then
-# ours/redis per test. With --strategies, also every strategy of `serve` under that load.
+# in rounds that alternate between them so that both see the same machine, then ours/redis
+# per test. A second redis-server (the control) runs in the same rounds: control/redis shows
+# how far apart two identical servers land on this machine, which is the noise any ratio
+# carries. With --strategies, also every strategy of `serve` under that load.
 #
-#   scripts/bench_redis.sh [--cli PATH] [--rounds N] [--requests N] [--clients N] [--strategies]
+#   scripts/bench_redis.sh [--cli PATH] [--rounds N] [--requests N] [--clients N] [--pin]
+#                          [--strategies]
+#
+# --pin: redis-benchmark on the first CPU, every server on the last one (taskset), so that
+# the scheduler's placement is the same for all of them.
 #
 # Loopback only. Needs redis-server and redis-benchmark (Debian: redis-server, redis-tools).
 # Prints one table; exits non-zero if something could not run (not on a slow result:
@@ -13,10 +19,11 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cli="${EPS_CLI:-}"
-rounds=3
+rounds=5
 requests=100000
 clients=50
 strategies=0
+pin=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --cli) cli="$2"; shift 2 ;;
@@ -24,7 +31,8 @@ while [[ $# -gt 0 ]]; do
     --requests) requests="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
     --strategies) strategies=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --pin) pin=1; shift ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "bench_redis.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -38,9 +46,20 @@ for tool in redis-server redis-benchmark; do
   command -v "$tool" >/dev/null || { echo "bench_redis.sh: $tool is not installed (Debian: redis-server, redis-tools)" >&2; exit 2; }
 done
 
+on_server=()  # command prefixes: taskset with --pin, nothing without
+on_client=()
+if (( pin )); then
+  command -v taskset >/dev/null || { echo "bench_redis.sh: --pin needs taskset (Debian: util-linux)" >&2; exit 2; }
+  last=$(( $(nproc) - 1 ))
+  (( last > 0 )) || { echo "bench_redis.sh: --pin needs two CPUs or more" >&2; exit 2; }
+  on_server=(taskset -c "$last")
+  on_client=(taskset -c 0)
+fi
+
 tests="ping_inline,ping_mbulk,get,set"
 redis_port=16379
 ours_port=16380
+control_port=16381
 pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do [[ -n "$p" ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
@@ -59,51 +78,72 @@ wait_port() {  # until something answers PING on the port (5 s at most)
 
 # One redis-benchmark run; prints "TEST rps" lines.
 bench() {
-  redis-benchmark -h 127.0.0.1 -p "$1" -c "$clients" -n "$requests" -t "$tests" --csv 2>/dev/null |
+  "${on_client[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c "$clients" -n "$requests" -t "$tests" --csv 2>/dev/null |
     awk -F'","' 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1, $2 }'
 }
 
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
-  --loglevel warning >/dev/null 2>&1 &
-pids+=($!)
-"$cli" serve --strategy epoll --port "$ours_port" >/dev/null 2>&1 &
-pids+=($!)
-wait_port "$redis_port"
-wait_port "$ours_port"
-
-declare -A best_ours best_redis
-record() {  # record ARRAY < "TEST rps" lines: keep the best of the rounds per test
-  local -n arr="$1"
-  while read -r t v; do
-    [[ -z "$t" ]] && continue
-    if [[ -z "${arr[$t]:-}" ]] || awk -v a="$v" -v b="${arr[$t]}" 'BEGIN { exit !(a > b) }'; then arr[$t]="$v"; fi
-  done
+start_redis() {  # start_redis PORT: a redis-server that neither saves nor logs
+  "${on_server[@]}" redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+    --loglevel warning >/dev/null 2>&1 &
+  pids+=($!)
 }
+start_redis "$redis_port"
+start_redis "$control_port"
+"${on_server[@]}" "$cli" serve --strategy epoll --port "$ours_port" >/dev/null 2>&1 &
+pids+=($!)
+for p in "$redis_port" "$control_port" "$ours_port"; do wait_port "$p"; done
 
-echo "redis-benchmark -c $clients -n $requests -t $tests, $rounds rounds alternating, best of each"
+# Rounds rotate the order (ours, redis, control / redis, control, ours / ...) so that no
+# server always runs first or last. Each round's results go to $work/NAME.ROUND.
+work="$(mktemp -d)"
+trap 'cleanup; rm -rf "$work"' EXIT
+names=(ours redis control)
+declare -A port_of=([ours]="$ours_port" [redis]="$redis_port" [control]="$control_port")
+echo "redis-benchmark -c $clients -n $requests -t $tests; $rounds rounds, order rotating$( (( pin )) && echo "; pinned: client CPU 0, servers CPU $last")"
 echo "redis-server: $(redis-server --version | awk '{print $3}'); machine: $(nproc) CPUs, $(uname -r)"
 for r in $(seq 1 "$rounds"); do
-  if (( r % 2 )); then
-    record best_ours < <(bench "$ours_port"); record best_redis < <(bench "$redis_port")
-  else
-    record best_redis < <(bench "$redis_port"); record best_ours < <(bench "$ours_port")
-  fi
+  for i in 0 1 2; do
+    name="${names[$(( (r - 1 + i) % 3 ))]}"
+    bench "${port_of[$name]}" > "$work/$name.$r"
+  done
 done
 
-printf '\n%-12s %14s %14s %10s\n' "test" "redis-server" "ours (epoll)" "ours/redis"
+# Per test: the median requests/s of each server, and the median of the per-round ratios
+# ours/redis (each from the same round, minutes apart at most) with their range. The control
+# is a second redis-server: control/redis is what "equal" looks like on this machine today.
 status=0
-for t in PING_INLINE PING_MBULK SET GET; do
-  o="${best_ours[$t]:-}"; s="${best_redis[$t]:-}"
-  if [[ -z "$o" || -z "$s" ]]; then echo "$t: no result" >&2; status=1; continue; fi
-  printf '%-12s %14.0f %14.0f %9.2fx\n' "$t" "$s" "$o" "$(awk -v a="$o" -v b="$s" 'BEGIN { print a / b }')"
-done
+python3 - "$work" "$rounds" <<'PY' || status=$?
+import statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+def load(name, r):
+    out = {}
+    with open(f"{work}/{name}.{r}") as f:
+        for line in f:
+            t, v = line.split()
+            out[t] = float(v)
+    return out
+runs = {n: [load(n, r) for r in range(1, rounds + 1)] for n in ("ours", "redis", "control")}
+print()
+print(f"{'test':<12} {'redis-server':>12} {'ours (epoll)':>12} {'ours/redis':>22} {'control/redis':>22}")
+status = 0
+for t in ("PING_INLINE", "PING_MBULK", "SET", "GET"):
+    try:
+        o = [x[t] for x in runs["ours"]]; s = [x[t] for x in runs["redis"]]; c = [x[t] for x in runs["control"]]
+    except KeyError:
+        print(f"{t}: no result", file=sys.stderr); status = 1; continue
+    ro = [a / b for a, b in zip(o, s)]; rc = [a / b for a, b in zip(c, s)]
+    fmt = lambda r: f"{statistics.median(r):.2f}x [{min(r):.2f}-{max(r):.2f}]"
+    print(f"{t:<12} {statistics.median(s):>12,.0f} {statistics.median(o):>12,.0f} {fmt(ro):>22} {fmt(rc):>22}")
+print("\nmedians over the rounds; [range] of the per-round ratios; control = a second redis-server")
+sys.exit(status)
+PY
 
 if (( strategies )); then
   printf '\nevery strategy of `serve` under the same load (requests/s, one run each)\n'
   printf '%-10s %12s %12s %12s %12s\n' "strategy" PING_INLINE PING_MBULK SET GET
   port=16390
   for s in blocking busy-poll select poll epoll epoll-et; do
-    "$cli" serve --strategy "$s" --port "$port" >/dev/null 2>&1 &
+    "${on_server[@]}" "$cli" serve --strategy "$s" --port "$port" >/dev/null 2>&1 &
     pid=$!
     pids+=("$pid")
     wait_port "$port"

@@ -215,3 +215,33 @@ TEST_CASE("cli serve: redis-benchmark completes against every strategy", "[live]
     CHECK_THAT(srv.out_text, Catch::Contains("stopped by SIGINT"));
   }
 }
+
+TEST_CASE("bench_redis.sh: ours/redis and the control for the four tests, every strategy", "[live]") {
+  if (!have("redis-benchmark") || !have("redis-server")) {
+    WARN("redis-server or redis-benchmark is not installed (Debian: redis-server, redis-tools): skipped");
+    return;
+  }
+  Child c;
+  int rc = run({"bash", "scripts/bench_redis.sh", "--cli", kCli, "--rounds", "2", "--requests", "2000",
+                "--clients", "10", "--strategies"},
+               c, 120000);
+  INFO(c.out_text << c.err_text);
+  REQUIRE(rc == 0);
+  CHECK_THAT(c.out_text, Catch::Contains("2 rounds, order rotating"));
+  for (const char* test : {"PING_INLINE", "PING_MBULK", "SET", "GET"}) {
+    // "GET   59,595   51,099   0.95x [0.70-1.10]   0.91x [0.82-1.55]": two ratios with ranges
+    std::istringstream lines(c.out_text);
+    std::string line;
+    bool found = false;
+    while (std::getline(lines, line)) {
+      if (line.rfind(std::string(test) + " ", 0) != 0 || line.find('[') == std::string::npos) continue;
+      found = true;
+      std::size_t first = line.find("x ["), second = line.find("x [", first + 1);
+      CHECK(first != std::string::npos);
+      CHECK(second != std::string::npos);
+    }
+    CHECK(found);
+  }
+  for (const char* s : {"blocking", "busy-poll", "select", "poll", "epoll", "epoll-et"})
+    CHECK_THAT(c.out_text, Catch::Contains(std::string("\n") + s + " "));
+}
