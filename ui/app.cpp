@@ -21,7 +21,19 @@ App::App(GLFWwindow* window, const Options& opt) : win_(window), opt_(opt) {
   vs_.theme = view::parse_theme(opt.theme).value_or(view::Theme::Dark);
   vs_.scale = opt.scale;
   lessons_ = view::find_lessons(view::lessons_dir());
+  std::string costs_error;
+  if (!opt.costs.empty()) {
+    try {
+      costs_ = load_costs(opt.costs);
+      vs_.costs_label = "costs: " + std::filesystem::path(opt.costs).filename().string();
+      vs_.costs_path = opt.costs;
+    } catch (const ScenarioError& e) {  // shown in the window; the lessons run with their own
+      costs_error = std::string("--costs: ") + e.what();
+      std::fprintf(stderr, "epollscope: %s\n", costs_error.c_str());
+    }
+  }
   load_from_options();
+  if (!costs_error.empty()) vs_.error = costs_error;
   if (opt.fullscreen) apply(Command{Cmd::ToggleFullscreen});
 }
 
@@ -53,7 +65,7 @@ void App::load_from_options() {
 }
 
 void App::open(const std::string& path, std::optional<Strategy> strategy) {
-  view::Loaded l = view::looks_like_scenario(path) ? view::load_scenario_file(path, strategy)
+  view::Loaded l = view::looks_like_scenario(path) ? view::load_scenario_file(path, strategy, costs_)
                                                    : view::load_trace_file(path);
   if (!l.run) {
     vs_.error = l.error;  // shown in the window; the current run stays
@@ -66,7 +78,9 @@ void App::open(const std::string& path, std::optional<Strategy> strategy) {
   rebuild_compare();
 }
 
-void App::open_lesson(const Scenario& sc) {
+void App::open_lesson(const Scenario& lesson) {
+  Scenario sc = lesson;
+  if (costs_) sc.costs = *costs_;
   view::Loaded l = view::run_scenario(sc);
   if (!l.run) {
     vs_.error = l.error;

@@ -31,6 +31,7 @@ struct Options {
   std::string export_dir;             // frame-sequence export: one PNG per step
   long long export_from = -1, export_to = -1;
   std::string export_story = "milestone";
+  std::string costs;                  // a [costs] file (calibrate) for every lesson run here
 };
 
 class App {
@@ -63,6 +64,7 @@ class App {
   Pane main_, other_;                 // other_: the compare side (run == null when off)
   std::vector<view::Lesson> lessons_;
   std::optional<Scenario> scenario_;  // the loaded lesson (for strategy switches)
+  std::optional<Costs> costs_;        // from --costs: replaces every lesson's [costs]
   Commands cmds_;
   float built_font_scale_ = 0;
   view::Theme built_theme_ = view::Theme::Dark;

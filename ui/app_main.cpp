@@ -4,7 +4,7 @@
 //   epollscope [--scenario PATH | --trace PATH] [--strategy S] [--compare S2] [--seek N]
 //              [--time-ms T] [--until KIND [--until-count N]] [--scale F] [--theme T]
 //              [--screenshot PATH] [--fullscreen] [--export-frames DIR --from N --to M]
-//              [--benchmark FRAMES]
+//              [--benchmark FRAMES] [--costs FILE]
 //
 // Exit codes: 0 ok, 1 no display / cannot start, 2 bad usage.
 #include <cstdio>
@@ -59,6 +59,7 @@ int parse(int argc, char** argv, eps::app::Options& o) {
   cli.add_option("--from", o.export_from, "Export: first event (default: the --seek cursor)");
   cli.add_option("--to", o.export_to, "Export: last event (default: 200 steps on)");
   cli.add_option("--story", o.export_story, "Export: which steps (milestone, packet path, syscall return, ...)");
+  cli.add_option("--costs", o.costs, "Replace the model's costs with a [costs] file (epollscope-cli calibrate)");
   cli.add_option("--benchmark", o.benchmark_frames, "Measure CPU time per frame over N frames and seek time; print; exit");
   try {
     cli.parse(argc, argv);

@@ -44,6 +44,8 @@ struct ViewState {
   bool show[kPanelCount] = {true, true, true, true, true, true};
   view::Story story = view::Story::Milestone;  // what Shift+arrow jumps to
   int max_sockets = 8;                // socket boxes in the machine picture
+  std::string costs_label;            // "costs: FILE" when --costs replaced the model's costs
+  std::string costs_path;             // ... and its full path (tooltip)
   // Timeline
   view::TimeAxis axis;
   bool axis_fitted = false;

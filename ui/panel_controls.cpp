@@ -41,6 +41,12 @@ void draw_controls(const PanelCtx& c, ViewState& vs, Commands& out, const std::v
     ImGui::EndCombo();
   }
   if (ImGui::IsItemHovered() && p.active() && p.run->scenario) ImGui::SetTooltip("%s", p.run->scenario->description.c_str());
+  if (!vs.costs_label.empty()) {  // the model runs on this machine's costs, not the defaults
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", vs.costs_label.c_str());
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("The model runs on the costs in %s (--costs), not on its defaults.", vs.costs_path.c_str());
+  }
   ImGui::SameLine();
   ImGui::TextUnformatted("strategy");
   ImGui::SameLine();

@@ -67,6 +67,14 @@ case "$case_name" in
     shot badtrace --trace "$src/tests/data/scenarios/good_minimal.toml.trace-does-not-exist"
     "$check" differ "$out/broken.png" "$out/missing.png"
     ;;
+  costs)        # --costs: the lesson runs on the file's costs, and says so; a bad file is shown
+    f="$src/scenarios/05-epoll.toml"
+    shot default --scenario "$f" --time-ms 3
+    shot slow --scenario "$f" --time-ms 3 --costs "$src/tests/data/costs_slow_syscalls.toml"
+    "$check" differ "$out/default.png" "$out/slow.png"
+    shot badcosts --scenario "$f" --time-ms 3 --costs /nonexistent/costs.toml
+    grep -q -- "--costs: /nonexistent/costs.toml: cannot read" "$out/badcosts.log"
+    ;;
   trace)        # a trace written by epollscope-cli plays back; same picture as the scenario
     cli=${EPS_CLI:?}
     f=$(lessons | head -1)

@@ -43,9 +43,12 @@ Loaded run_scenario(Scenario sc, std::optional<Strategy> strategy) {
   return out;
 }
 
-Loaded load_scenario_file(const std::string& path, std::optional<Strategy> strategy) {
+Loaded load_scenario_file(const std::string& path, std::optional<Strategy> strategy,
+                          const std::optional<Costs>& costs) {
   try {
-    return run_scenario(load_scenario(path), strategy);
+    Scenario sc = load_scenario(path);
+    if (costs) sc.costs = *costs;
+    return run_scenario(std::move(sc), strategy);
   } catch (const std::exception& e) {  // ScenarioError's what() is "file:line: key: message"
     return Loaded{nullptr, e.what()};
   }

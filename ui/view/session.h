@@ -32,8 +32,9 @@ struct Loaded {
 
 // Simulates `sc` (with `strategy` instead of its own, if given) and indexes the trace.
 Loaded run_scenario(Scenario sc, std::optional<Strategy> strategy = std::nullopt);
-// Loads a scenario file and runs it.
-Loaded load_scenario_file(const std::string& path, std::optional<Strategy> strategy = std::nullopt);
+// Loads a scenario file and runs it (with `costs` instead of the file's, if given: --costs).
+Loaded load_scenario_file(const std::string& path, std::optional<Strategy> strategy = std::nullopt,
+                          const std::optional<Costs>& costs = std::nullopt);
 // Opens a trace written by `epollscope-cli run --trace`.
 Loaded load_trace_file(const std::string& path);
 // A path ending in .toml is a scenario, anything else a trace.
