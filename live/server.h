@@ -36,6 +36,9 @@ struct ServerOptions {
   bool et_read_once = false;       // epoll-et only: the pitfall (read once, not to EAGAIN)
   std::int64_t t0_ns = 0;          // trace time 0, CLOCK_MONOTONIC (0: when start() runs)
   bool hold = false;               // listen at start(), but begin serving only at release()
+  // select/poll/epoll: before sleeping in the wait, poll it (timeout 0) for up to this long.
+  // Spin-then-sleep: CPU spent so that whoever sends next need not wake us (serve --spin-us).
+  std::int64_t spin_ns = 0;
 };
 
 // What the server measured about itself, once it has stopped.

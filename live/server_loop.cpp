@@ -55,7 +55,7 @@ class EventLoop {
     std::vector<MuxEvent> fired;
     while (!s_.stopping()) {
       if (s_.accept_done() && open_ == 0) break;  // every expected client came and went
-      int n = mux_.wait(-1, fired);
+      int n = wait(fired);
       if (n < 0) {
         if (n == -EINTR) continue;  // a signal: look at the stop flag, then wait again
         s_.set_error(std::string(mux_.name()) + ": " + strerror(-n));
@@ -77,6 +77,22 @@ class EventLoop {
   }
 
  private:
+  // The wait, or with spin_ns: poll it for up to spin_ns first, and sleep only if nothing
+  // came. A sleeper must be woken by the next sender's softirq (ep_poll_callback ->
+  // try_to_wake_up, an IPI to an idle CPU), and that cost falls on the sender; a spinner
+  // is found running. The kernel does the same for NAPI devices (ep_busy_loop); loopback has
+  // no NAPI, so here it is done from user space, and every poll is a counted epoll_wait.
+  int wait(std::vector<MuxEvent>& fired) {
+    const std::int64_t spin = s_.options().spin_ns;
+    if (spin > 0) {
+      const std::int64_t until = sys::mono_ns() + spin;
+      do {
+        if (int n = mux_.wait(0, fired); n != 0) return n;
+      } while (sys::mono_ns() < until && !s_.stopping());
+    }
+    return mux_.wait(-1, fired);
+  }
+
   Conn* conn(int fd) { return std::size_t(fd) < conns_.size() ? conns_[std::size_t(fd)].get() : nullptr; }
 
   void accept_ready() {

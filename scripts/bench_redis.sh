@@ -7,10 +7,12 @@
 # carries. With --strategies, also every strategy of `serve` under that load.
 #
 #   scripts/bench_redis.sh [--cli PATH] [--rounds N] [--requests N] [--clients N] [--pin]
-#                          [--strategies]
+#                          [--spin-us N] [--strategies]
 #
 # --pin: redis-benchmark on the first CPU, every server on the last one (taskset), so that
 # the scheduler's placement is the same for all of them.
+# --spin-us N: our server polls epoll_wait for up to N us before each sleep (serve --spin-us):
+# CPU spent so that the client need not wake it. The CPU line shows the price.
 #
 # Loopback only. Needs redis-server and redis-benchmark (Debian: redis-server, redis-tools).
 # Prints one table; exits non-zero if something could not run (not on a slow result:
@@ -24,6 +26,7 @@ requests=100000
 clients=50
 strategies=0
 pin=0
+spin=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --cli) cli="$2"; shift 2 ;;
@@ -32,6 +35,7 @@ while [[ $# -gt 0 ]]; do
     --clients) clients="$2"; shift 2 ;;
     --strategies) strategies=1; shift ;;
     --pin) pin=1; shift ;;
+    --spin-us) spin="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "bench_redis.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -82,15 +86,19 @@ bench() {
     awk -F'","' 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1, $2 }'
 }
 
-start_redis() {  # start_redis PORT: a redis-server that neither saves nor logs
-  "${on_server[@]}" redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+declare -A pid_of
+start_redis() {  # start_redis NAME PORT: a redis-server that neither saves nor logs
+  "${on_server[@]}" redis-server --port "$2" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
     --loglevel warning >/dev/null 2>&1 &
   pids+=($!)
+  pid_of[$1]=$!
 }
-start_redis "$redis_port"
-start_redis "$control_port"
-"${on_server[@]}" "$cli" serve --strategy epoll --port "$ours_port" >/dev/null 2>&1 &
+start_redis redis "$redis_port"
+start_redis control "$control_port"
+"${on_server[@]}" "$cli" serve --strategy epoll --port "$ours_port" --spin-us "$spin" >/dev/null 2>&1 &
 pids+=($!)
+pid_of[ours]=$!
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # user + system, all threads
 for p in "$redis_port" "$control_port" "$ours_port"; do wait_port "$p"; done
 
 # Rounds rotate the order (ours, redis, control / redis, control, ours / ...) so that no
@@ -104,7 +112,9 @@ echo "redis-server: $(redis-server --version | awk '{print $3}'); machine: $(npr
 for r in $(seq 1 "$rounds"); do
   for i in 0 1 2; do
     name="${names[$(( (r - 1 + i) % 3 ))]}"
+    t0=$(cpu_ticks "${pid_of[$name]}")
     bench "${port_of[$name]}" > "$work/$name.$r"
+    echo $(( $(cpu_ticks "${pid_of[$name]}") - t0 )) > "$work/$name.$r.cpu"
   done
 done
 
@@ -112,9 +122,10 @@ done
 # ours/redis (each from the same round, minutes apart at most) with their range. The control
 # is a second redis-server: control/redis is what "equal" looks like on this machine today.
 status=0
-python3 - "$work" "$rounds" <<'PY' || status=$?
+python3 - "$work" "$rounds" "$requests" "$(getconf CLK_TCK)" "$spin" <<'PY' || status=$?
 import statistics, sys
-work, rounds = sys.argv[1], int(sys.argv[2])
+work, rounds, requests, hz, spin = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+ours = "ours (epoll)" if float(spin) == 0 else f"ours (spin {spin} us)"
 def load(name, r):
     out = {}
     with open(f"{work}/{name}.{r}") as f:
@@ -124,7 +135,7 @@ def load(name, r):
     return out
 runs = {n: [load(n, r) for r in range(1, rounds + 1)] for n in ("ours", "redis", "control")}
 print()
-print(f"{'test':<12} {'redis-server':>12} {'ours (epoll)':>12} {'ours/redis':>22} {'control/redis':>22}")
+print(f"{'test':<12} {'redis-server':>12} {ours:>20} {'ours/redis':>22} {'control/redis':>22}")
 status = 0
 for t in ("PING_INLINE", "PING_MBULK", "SET", "GET"):
     try:
@@ -133,7 +144,12 @@ for t in ("PING_INLINE", "PING_MBULK", "SET", "GET"):
         print(f"{t}: no result", file=sys.stderr); status = 1; continue
     ro = [a / b for a, b in zip(o, s)]; rc = [a / b for a, b in zip(c, s)]
     fmt = lambda r: f"{statistics.median(r):.2f}x [{min(r):.2f}-{max(r):.2f}]"
-    print(f"{t:<12} {statistics.median(s):>12,.0f} {statistics.median(o):>12,.0f} {fmt(ro):>22} {fmt(rc):>22}")
+    print(f"{t:<12} {statistics.median(s):>12,.0f} {statistics.median(o):>20,.0f} {fmt(ro):>22} {fmt(rc):>22}")
+# Server CPU (user + system, from /proc/PID/stat) per request over the four tests of a round.
+def cpu_us(name):
+    ticks = [int(open(f"{work}/{name}.{r}.cpu").read()) for r in range(1, rounds + 1)]
+    return statistics.median(ticks) / hz * 1e6 / (4 * requests)
+print(f"{'CPU/request':<12} {cpu_us('redis'):>10.1f}us {cpu_us('ours'):>18.1f}us   (server user + system time, median round)")
 print("\nmedians over the rounds; [range] of the per-round ratios; control = a second redis-server")
 sys.exit(status)
 PY

@@ -105,15 +105,27 @@ bool have(const char* tool) {
 }
 
 // Starts `serve` on a free port; returns the child and its address once it listens.
-Child start_serve(const std::string& strategy, std::string& address) {
-  Child c = spawn({kCli, "serve", "--strategy", strategy, "--port", "0"});
+Child start_serve(const std::string& strategy, std::string& address, const std::vector<std::string>& more = {}) {
+  std::vector<std::string> args = {kCli, "serve", "--strategy", strategy, "--port", "0"};
+  args.insert(args.end(), more.begin(), more.end());
+  Child c = spawn(args);
   bool up = read_until(c, 10000, [](const std::string& s) { return s.find("(Ctrl-C to stop)") != std::string::npos; });
   REQUIRE(up);
   std::size_t at = c.out_text.find(" on ");
-  std::size_t end = c.out_text.find(" (Ctrl-C");
   REQUIRE(at != std::string::npos);
+  std::size_t end = c.out_text.find_first_of(", ", at + 4);
   address = c.out_text.substr(at + 4, end - at - 4);
   return c;
+}
+
+// The count of `name` in the summary's syscalls line ("... epoll_wait 1,234; ..."), or -1.
+long summary_count(const std::string& summary, const std::string& name) {
+  std::size_t at = summary.find(" " + name + " ");
+  if (at == std::string::npos) return -1;
+  std::string digits;
+  for (std::size_t i = at + name.size() + 2; i < summary.size() && (isdigit(summary[i]) || summary[i] == ','); i++)
+    if (summary[i] != ',') digits += summary[i];
+  return digits.empty() ? -1 : std::stol(digits);
 }
 
 }  // namespace
@@ -228,6 +240,7 @@ TEST_CASE("bench_redis.sh: ours/redis and the control for the four tests, every 
   INFO(c.out_text << c.err_text);
   REQUIRE(rc == 0);
   CHECK_THAT(c.out_text, Catch::Contains("2 rounds, order rotating"));
+  CHECK_THAT(c.out_text, Catch::Contains("CPU/request"));  // the price of each server's figures
   for (const char* test : {"PING_INLINE", "PING_MBULK", "SET", "GET"}) {
     // "GET   59,595   51,099   0.95x [0.70-1.10]   0.91x [0.82-1.55]": two ratios with ranges
     std::istringstream lines(c.out_text);
@@ -244,4 +257,42 @@ TEST_CASE("bench_redis.sh: ours/redis and the control for the four tests, every 
   }
   for (const char* s : {"blocking", "busy-poll", "select", "poll", "epoll", "epoll-et"})
     CHECK_THAT(c.out_text, Catch::Contains(std::string("\n") + s + " "));
+}
+
+TEST_CASE("cli serve --spin-us: polls the wait before sleeping, and still answers", "[live]") {
+  if (!have("redis-cli")) {
+    WARN("redis-cli is not installed (Debian: redis-tools): skipped");
+    return;
+  }
+  // Five PINGs 20 ms apart: between them, a spinning server polls epoll_wait (timeout 0) for
+  // 200 us before it sleeps, hundreds of calls per gap; a plain one makes one call per wake.
+  long waits[2] = {0, 0};
+  for (int spin = 0; spin < 2; spin++) {
+    INFO("spin " << spin);
+    std::string address;
+    Child srv = spin ? start_serve("epoll", address, {"--spin-us", "200"}) : start_serve("epoll", address);
+    if (spin) CHECK_THAT(srv.out_text, Catch::Contains("polling 200 us before each sleep"));
+    const std::string port = address.substr(address.find(':') + 1);
+    for (int i = 0; i < 5; i++) {
+      Child cli;
+      CHECK(run({"redis-cli", "-p", port, "PING"}, cli, 5000) == 0);
+      CHECK(cli.out_text == "PONG\n");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(srv.pid, SIGINT);
+    REQUIRE(finish(srv, 5000) == 0);
+    INFO(srv.out_text);
+    waits[spin] = summary_count(srv.out_text, "epoll_wait");
+    REQUIRE(waits[spin] > 0);
+  }
+  CHECK(waits[0] < 100);
+  CHECK(waits[1] > 10 * waits[0]);
+}
+
+TEST_CASE("cli serve --spin-us is refused where there is no wait to spin before", "[live]") {
+  for (const char* s : {"blocking", "busy-poll"}) {
+    Child c;
+    CHECK(run({kCli, "serve", "--strategy", s, "--port", "0", "--spin-us", "5"}, c, 5000) == 2);
+    CHECK_THAT(c.err_text, Catch::Contains("--spin-us is for select, poll, epoll and epoll-et"));
+  }
 }

@@ -107,11 +107,17 @@ int cmd_versus(const LiveArgs& a) {
 
 bool is_loopback(const std::string& addr) { return addr.rfind("127.", 0) == 0; }
 
-int cmd_serve(const std::string& strategy, int port, const std::string& bind) {
+int cmd_serve(const std::string& strategy, int port, const std::string& bind, double spin_us) {
   std::optional<Strategy> s = parse_strategy(strategy);
   if (!s) {
     std::cerr << "epollscope-cli: serve: unknown strategy '" << strategy
               << "' (blocking, busy-poll, select, poll, epoll, epoll-et)\n";
+    return kExitUsage;
+  }
+  if (spin_us > 0 && (*s == Strategy::Blocking || *s == Strategy::BusyPoll)) {
+    std::cerr << "epollscope-cli: serve: --spin-us is for select, poll, epoll and epoll-et (it spins before "
+              << "their wait); " << (*s == Strategy::BusyPoll ? "busy-poll always spins" : "blocking threads sleep in recvfrom")
+              << "\n";
     return kExitUsage;
   }
   if (!is_loopback(bind))
@@ -129,6 +135,7 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind) {
   opt.strategy = *s;
   opt.bind = bind;
   opt.port = port;
+  opt.spin_ns = std::int64_t(spin_us * 1000);
   live::Server server(opt, proto);
   if (std::string e = server.start(); !e.empty()) {
     std::cerr << "epollscope-cli: serve: " << e << "\n";
@@ -137,7 +144,9 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind) {
   const live::KernelStat before = live::read_kernel_stat();
   const std::int64_t t0 = live::sys::mono_ns();
   std::cout << "epollscope serve: " << strategy_name(*s) << " server speaking the Redis protocol on "
-            << server.address() << " (Ctrl-C to stop)" << std::endl;
+            << server.address();
+  if (opt.spin_ns > 0) std::cout << ", polling " << spin_us << " us before each sleep";
+  std::cout << " (Ctrl-C to stop)" << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
   server.stop();
@@ -221,13 +230,17 @@ void register_live_commands(CLI::App& app, std::vector<Command>& out) {
   struct ServeArgs {
     std::string strategy, bind = "127.0.0.1";
     int port = 6379;
+    double spin_us = 0;
   };
   auto sv_args = std::make_shared<ServeArgs>();
   CLI::App* sv = app.add_subcommand("serve", "A Redis-protocol server (for redis-benchmark) using one strategy");
   sv->add_option("--strategy", sv_args->strategy, "blocking, busy-poll, select, poll, epoll, epoll-et")->required();
   sv->add_option("--port", sv_args->port, "TCP port (0: any free one)")->check(CLI::Range(0, 65535));
   sv->add_option("--bind", sv_args->bind, "address to listen on (default 127.0.0.1; others warn)");
-  out.push_back({sv, [sv_args] { return cmd_serve(sv_args->strategy, sv_args->port, sv_args->bind); }});
+  sv->add_option("--spin-us", sv_args->spin_us,
+                  "poll the wait for up to this long before sleeping in it (select/poll/epoll): CPU for fewer wake-ups")
+      ->check(CLI::Range(0.0, 1e6));
+  out.push_back({sv, [sv_args] { return cmd_serve(sv_args->strategy, sv_args->port, sv_args->bind, sv_args->spin_us); }});
 }
 
 }  // namespace eps::cli
