@@ -48,25 +48,6 @@ double per_op(int batches, int ops, const std::function<void()>& body) {
   return t[t.size() / 2];
 }
 
-void pin(int cpu) {
-  if (cpu < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-// The first two CPUs this process may use (-1 when there is only one).
-std::pair<int, int> two_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return {-1, -1};
-  int a = -1, b = -1;
-  for (int c = 0; c < CPU_SETSIZE; c++)
-    if (CPU_ISSET(c, &set)) (a < 0 ? a : b) = c;
-  return {a, b};
-}
-
 struct Fd {
   int fd = -1;
   Fd() = default;
@@ -138,14 +119,14 @@ double ping_pong_leg(int cpu_main, int cpu_partner, int rounds, int batches) {
   Fd ab0(ab[0]), ab1(ab[1]), ba0(ba[0]), ba1(ba[1]);
   const int total = 1 + rounds * batches;  // per_op's warm-up call, then the batches
   std::thread partner([&] {
-    pin(cpu_partner);
+    sys::pin_thread(cpu_partner);
     char c;
     for (int i = 0; i < total; i++) {
       if (::read(ab0.fd, &c, 1) != 1) return;
       if (::write(ba1.fd, &c, 1) != 1) return;
     }
   });
-  pin(cpu_main);
+  sys::pin_thread(cpu_main);
   char c = 'x';
   double t = 0;
   try {
@@ -173,13 +154,13 @@ Calibration calibrate(bool quick) {
   auto put = [&](const char* key, double v, std::string how) { got[key] = {key, ns(v), std::move(how)}; };
 
   // Run everything on one CPU unless a measurement says otherwise; give the CPUs back after.
-  const auto [cpu_a, cpu_b] = two_cpus();
+  const auto [cpu_a, cpu_b] = sys::two_cpus();  // {-1, -1} on one CPU: nothing to pin
   struct Restore {
     cpu_set_t saved;
     Restore() { sched_getaffinity(0, sizeof saved, &saved); }
     ~Restore() { sched_setaffinity(0, sizeof saved, &saved); }
   } restore;
-  pin(cpu_a);
+  sys::pin_thread(cpu_a);
 
   // syscall entry + exit
   const double sc = per_op(B, 200'000 / k, [] { syscall(SYS_getppid); });
@@ -207,7 +188,7 @@ Calibration calibrate(bool quick) {
   } else {
     out.notes.push_back("wakeup_ns: one CPU only, nothing to wake across; kept the default");
   }
-  pin(cpu_a);
+  sys::pin_thread(cpu_a);
 
   // select/poll: per fd per pass, registration included
   {

@@ -69,29 +69,6 @@ std::string ensure_nofile(rlim_t need) {
          std::to_string(need) + "` as a user allowed to, or use fewer connections";
 }
 
-// The first two CPUs this process may run on: server, load generator (-1 if none).
-std::pair<int, int> pick_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return {-1, -1};
-  int a = -1, b = -1;
-  for (int c = 0; c < CPU_SETSIZE; c++) {
-    if (!CPU_ISSET(c, &set)) continue;
-    if (a < 0) a = c;
-    else if (b < 0) b = c;
-  }
-  if (b < 0) return {-1, -1};  // one CPU: pinning would only take choices away
-  return {a, b};
-}
-
-void pin_self(int cpu) {
-  if (cpu < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
 std::int64_t thread_cpu_ns() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -104,7 +81,7 @@ class Hogs {
   Hogs(int count, int cpu) {
     for (int i = 0; i < count; i++)
       threads_.emplace_back([this, cpu] {
-        pin_self(cpu);
+        sys::pin_thread(cpu);
         const std::int64_t start = thread_cpu_ns();
         while (!stop_.load(std::memory_order_relaxed)) {
         }
@@ -170,7 +147,7 @@ std::string check_live(const Scenario& sc) {
 LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
   if (std::string why = check_live(sc); !why.empty()) throw LiveError(why);
   LiveResult res;
-  auto [server_cpu, load_cpu] = opt.pin ? pick_cpus() : std::pair<int, int>{-1, -1};
+  auto [server_cpu, load_cpu] = opt.pin ? sys::two_cpus() : std::pair<int, int>{-1, -1};
 
   auto proto = std::make_shared<FrameProtocol>(sc.work_us * 1000, sc.reply_bytes);
   ServerOptions so;

@@ -91,12 +91,7 @@ class Generator {
       : sc_(sc), opt_(opt), reply_bytes_(std::size_t(sc.reply_bytes)) {}
 
   LoadResult run() {
-    if (opt_.cpu >= 0) {
-      cpu_set_t cpus;
-      CPU_ZERO(&cpus);
-      CPU_SET(opt_.cpu, &cpus);
-      pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus);
-    }
+    sys::pin_thread(opt_.cpu);
     std::string err;
     mux_ = mux_epoll_create(false, 256, err);
     if (!mux_) {

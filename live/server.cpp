@@ -126,12 +126,7 @@ void* Server::thread_main(void* p) {
   sigemptyset(&set);
   sigaddset(&set, wake_signal());
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  if (slot.log->actor == 0 && s.opt_.cpu >= 0) {  // workers inherit the main thread's CPU
-    cpu_set_t cpus;
-    CPU_ZERO(&cpus);
-    CPU_SET(s.opt_.cpu, &cpus);
-    pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus);
-  }
+  if (slot.log->actor == 0) sys::pin_thread(s.opt_.cpu);  // workers inherit the main thread's CPU
   slot.log->tid = int(gettid());
   if (slot.log->actor == 0 && s.opt_.hold) s.released_.wait(false);  // not counted: not serving yet
   sys::rusage_begin(*slot.log);

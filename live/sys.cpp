@@ -53,6 +53,28 @@ void attach(ThreadLog* log) { detail::tl_log = log; }
 ThreadLog* current() { return detail::tl_log; }
 void set_injector(Injector inj) { detail::g_injector = std::move(inj); }
 
+void pin_thread(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+std::pair<int, int> two_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return {-1, -1};
+  int a = -1, b = -1;
+  for (int c = 0; c < CPU_SETSIZE && b < 0; c++) {
+    if (!CPU_ISSET(c, &set)) continue;
+    if (a < 0) a = c;
+    else b = c;
+  }
+  if (b < 0) return {-1, -1};
+  return {a, b};
+}
+
 std::int64_t mono_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/trace.h"
@@ -76,6 +77,11 @@ struct Fault {
 using Injector = std::function<Fault(Sys call, int fd)>;
 void set_injector(Injector inj);    // not while a server runs
 std::int64_t mono_ns();             // CLOCK_MONOTONIC in ns
+// The calling thread on one CPU (-1: leave it where it may run). Not a counted call.
+void pin_thread(int cpu);
+// The first two CPUs this process may run on, or {-1, -1} if it has only one (then pinning
+// would only take choices away).
+std::pair<int, int> two_cpus();
 
 namespace detail {
 extern thread_local ThreadLog* tl_log;
