@@ -5,6 +5,8 @@
 # per test. A second redis-server (the control) runs in the same rounds: control/redis shows
 # how far apart two identical servers land on this machine, which is the noise any ratio
 # carries. With --strategies, also every strategy of `serve` under that load.
+# Defaults: 30 rounds of 20,000 requests per test; short rounds keep a machine's slow spells
+# from falling on one server only.
 #
 #   scripts/bench_redis.sh [--cli PATH] [--rounds N] [--requests N] [--clients N] [--pin]
 #                          [--spin-us N] [--strategies]
@@ -21,8 +23,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cli="${EPS_CLI:-}"
-rounds=5
-requests=100000
+rounds=30
+requests=20000
 clients=50
 strategies=0
 pin=0
