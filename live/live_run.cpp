@@ -234,6 +234,7 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
 
   Trace& tr = res.trace;
   tr.scenario_title = sc.title;
+  tr.source = "live";
   tr.strategy = m.strategy;
   tr.seed = sc.seed;
   tr.cpus = int(sysconf(_SC_NPROCESSORS_CONF));

@@ -107,6 +107,10 @@ static_assert(sizeof(TraceEvent) == 32, "trace events must stay compact");
 
 // What a run recorded, plus what is needed to read it without the scenario file.
 struct Trace {
+  // "sim": the model's, every visible change. "live": a real server's syscalls as its seam saw
+  // them (and, with --kernel-trace, perf's sched/softirq/napi tracepoints): the kernel's
+  // queues, lists and tree are not in it.
+  std::string source = "sim";
   std::string scenario_title;
   std::string strategy;            // strategy_name()
   std::uint64_t seed = 1;

@@ -37,7 +37,7 @@ void put(std::vector<unsigned char>& out, T v) {
 }  // namespace
 
 void write_trace_file(const Trace& tr, const std::string& path) {
-  nlohmann::json h = {{"title", tr.scenario_title}, {"strategy", tr.strategy}, {"seed", tr.seed},
+  nlohmann::json h = {{"source", tr.source}, {"title", tr.scenario_title}, {"strategy", tr.strategy}, {"seed", tr.seed},
                       {"cpus", tr.cpus}, {"connections", tr.connections}, {"end_ns", tr.end_ns},
                       {"strings", tr.strings}, {"program", tr.program},
                       {"events", tr.events.size()}};
@@ -76,6 +76,8 @@ Trace read_trace_file(const std::string& path) {
   std::uint64_t count = 0;
   try {
     auto h = nlohmann::json::parse(data.begin() + 16, data.begin() + 16 + hlen);
+    tr.source = h.value("source", std::string("sim"));  // absent in files written before it
+    if (tr.source != "sim" && tr.source != "live") throw std::runtime_error("source must be sim or live");
     tr.scenario_title = h.at("title").get<std::string>();
     tr.strategy = h.at("strategy").get<std::string>();
     tr.seed = h.at("seed").get<std::uint64_t>();

@@ -4,7 +4,8 @@
 //   "EPSTRACE"            8 bytes magic
 //   u32 version           kTraceVersion
 //   u32 header length     then that many bytes of JSON: title, strategy, seed, cpus,
-//                         connections, end_ns, strings, program, events (the count)
+//                         connections, end_ns, strings, program, events (the count), and
+//                         source ("sim" or "live"; absent means "sim")
 //   events                count x 32 bytes, TraceEvent field by field
 //   u64 checksum          FNV-1a 64 of everything before it
 #pragma once

@@ -145,6 +145,7 @@ TEST_CASE("a trace round-trips through a file", "[trace_io]") {
     const std::string path = tmp.file("t.epstrace");
     eps::write_trace_file(tr, path);
     eps::Trace back = eps::read_trace_file(path);
+    CHECK(back.source == "sim");
     CHECK(back.scenario_title == tr.scenario_title);
     CHECK(back.strategy == std::string(eps::strategy_name(s)));
     CHECK(back.seed == 42);
@@ -183,6 +184,23 @@ TEST_CASE("the trace file has the documented layout", "[trace_io]") {
   write_bytes(tmp.file("forged.epstrace"), forge(header_of(tr, tr.events.size()), event_bytes(tr)));
   eps::Trace back = eps::read_trace_file(tmp.file("forged.epstrace"));
   CHECK(back.events == tr.events);
+}
+
+TEST_CASE("a live trace says so, and a header without source is the model's", "[trace_io]") {
+  eps::Trace tr = small_trace();
+  tr.source = "live";
+  TempDir tmp;
+  eps::write_trace_file(tr, tmp.file("live.epstrace"));
+  CHECK(eps::read_trace_file(tmp.file("live.epstrace")).source == "live");
+  // Files written before the key existed (the documented header has no "source").
+  write_bytes(tmp.file("old.epstrace"), forge(header_of(tr, tr.events.size()), event_bytes(tr)));
+  CHECK(eps::read_trace_file(tmp.file("old.epstrace")).source == "sim");
+  // Anything else is a bad header.
+  nlohmann::json h = header_of(tr, tr.events.size());
+  h["source"] = "dream";
+  write_bytes(tmp.file("bad.epstrace"), forge(h, event_bytes(tr)));
+  CHECK_THROWS_WITH(eps::read_trace_file(tmp.file("bad.epstrace")),
+                    Catch::Contains("bad header") && Catch::Contains("source"));
 }
 
 TEST_CASE("an empty trace round-trips", "[trace_io]") {

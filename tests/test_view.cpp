@@ -478,3 +478,48 @@ TEST_CASE("timeline lanes: tasks awake in view first, neighbours last", "[view]"
   order = lane_order(idx, ax, 100, {true, true, false, true});
   CHECK(order == std::vector<std::size_t>{1, 3, 0, 2});
 }
+
+TEST_CASE("timeline: a live trace has no CPU lanes, and each thread's lane is its syscalls", "[view]") {
+  // What a live recording knows: a thread, and when it entered and left each syscall.
+  Trace tr;
+  tr.source = "live";
+  tr.cpus = 2;
+  tr.end_ns = 100;
+  tr.strings = {"P (server)"};
+  auto ev = [&](Ev k, SimTime t, std::uint32_t a) {
+    TraceEvent e;
+    e.kind = k;
+    e.t = t;
+    e.actor = 0;
+    e.a = a;
+    e.b = 0;
+    e.seq = std::uint32_t(tr.events.size());
+    tr.events.push_back(e);
+  };
+  ev(Ev::TaskCreate, 0, std::uint32_t(TaskKind::ServerMain));
+  ev(Ev::SyscallEnter, 10, std::uint32_t(Sys::EpollWait));
+  ev(Ev::SyscallExit, 30, std::uint32_t(Sys::EpollWait));
+  ev(Ev::SyscallEnter, 40, std::uint32_t(Sys::Recvfrom));
+  ev(Ev::SyscallExit, 45, std::uint32_t(Sys::Recvfrom));
+  TimelineIndex idx = build_timeline(tr);
+  CHECK(idx.live);
+  CHECK(idx.cpu.empty());  // nothing recorded what the CPUs did
+  REQUIRE(idx.task.size() == 1);
+  CHECK(idx.task_name[0] == "P (server)");
+  const std::vector<Span>& lane = idx.task[0];
+  REQUIRE(lane.size() == 5);
+  auto is = [](const Span& s, SimTime t0, SimTime t1, CpuMode m) {
+    return s.t0 == t0 && s.t1 == t1 && CpuMode(s.value) == m;
+  };
+  CHECK(is(lane[0], 0, 10, CpuMode::User));
+  CHECK(is(lane[1], 10, 30, CpuMode::System));
+  CHECK(Sys(lane[1].task) == Sys::EpollWait);
+  CHECK(is(lane[2], 30, 40, CpuMode::User));
+  CHECK(is(lane[3], 40, 45, CpuMode::System));
+  CHECK(Sys(lane[3].task) == Sys::Recvfrom);
+  CHECK(is(lane[4], 45, 100, CpuMode::User));
+  // The model's own traces keep their CPU lanes.
+  tr.source = "sim";
+  CHECK_FALSE(build_timeline(tr).live);
+  CHECK(build_timeline(tr).cpu.size() == 2);
+}

@@ -39,6 +39,17 @@ void draw_counters(const PanelCtx& c, ViewState& vs, Commands& out) {
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(col(c.pal.dim)));
   ImGui::Text("as of t = %s", view::format_time(t).c_str());
   ImGui::PopStyleColor();
+  if (tr.source == "live") {  // only the syscalls were recorded: count those, claim nothing else
+    if (ImGui::BeginTable("##k", 2, ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_RowBg)) {
+      row("syscalls", view::group_digits(m.syscalls_total()));
+      row("recvfrom EAGAIN", view::group_digits(m.eagain));
+      ImGui::EndTable();
+    }
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(col(c.pal.dim)));
+    ImGui::TextWrapped("A live recording holds the server's syscalls: the run's CPU, latency and softirq figures "
+                       "are in `epollscope-cli live LESSON --json`.");
+    ImGui::PopStyleColor();
+  } else {
 
   // CPU split as one stacked bar (all CPUs together).
   const double total = double(m.cpu_user_ns + m.cpu_system_ns + m.cpu_softirq_ns + m.cpu_idle_ns + m.cpu_background_ns);
@@ -82,6 +93,7 @@ void draw_counters(const PanelCtx& c, ViewState& vs, Commands& out) {
     if (m.time_squeeze || m.nic_drops)
       row("time_squeeze / NIC drops", view::group_digits(m.time_squeeze) + " / " + view::group_digits(m.nic_drops));
     ImGui::EndTable();
+  }
   }
   // Syscalls by name, as bars.
   std::uint64_t most = 1;

@@ -76,7 +76,31 @@ std::string task_line(const WsTask& t) {
   return t.server() ? "user code" : "computing";
 }
 
-void draw_user_space(Canvas& k, Rect r, const WorldState& w) {
+// A live recording knows the server's syscalls (and, with --kernel-trace, perf's scheduler
+// and softirq tracepoints), not the kernel's inner state: say so instead of drawing a state
+// nobody recorded.
+void draw_live_note(Canvas& k, Rect r, const Trace& tr) {
+  bool kernel = false;
+  for (const TraceEvent& e : tr.events)
+    if (e.kind == Ev::ContextSwitch || e.kind == Ev::Softirq || e.kind == Ev::NapiRx || e.kind == Ev::TryToWakeUp) {
+      kernel = true;
+      break;
+    }
+  std::string note =
+      "A live recording (epollscope-cli live --trace): the real server's system calls as its seam saw them, with "
+      "their times and results.";
+  note += kernel ? " Recorded with --kernel-trace: the kernel's sched_switch, sched_wakeup, NET_RX softirq and "
+                   "napi_poll tracepoints are in the timeline and the event log."
+                 : " Record with --kernel-trace to add the kernel's scheduler and softirq tracepoints.";
+  note += "\n\nWhat happens inside the kernel (receive queues, wait queues, rdllist, the red-black tree) cannot be "
+          "seen from user space, so it is not drawn here. Open the same lesson as a scenario to watch the model do "
+          "it, and put the figures side by side with `epollscope-cli versus`.";
+  const float pad = 10 * k.s;
+  k.dl->AddText(k.c.fonts.body, k.fs, ImVec2(r.a.x + pad, r.a.y + pad), col(k.pal.text), note.c_str(), nullptr,
+                r.w() - 2 * pad);
+}
+
+void draw_user_space(Canvas& k, Rect r, const WorldState& w, bool live) {
   const auto& pal = k.pal;
   k.dl->AddRectFilled(r.a, r.b, col(pal.user_bg), 4 * k.s);
   k.text(ImVec2(r.a.x + 6 * k.s, r.a.y + 4 * k.s), col(pal.dim), "user space", true);
@@ -94,14 +118,18 @@ void draw_user_space(Canvas& k, Rect r, const WorldState& w) {
   float x = r.a.x + 6 * k.s;
   const float y = r.a.y + 22 * k.s;
   auto draw_task = [&](const WsTask& t, float bw, float bh) {
-    const view::Rgba sc = pal.state[int(t.state) & 3];
+    const view::Rgba sc = live ? pal.frame : pal.state[int(t.state) & 3];
     const Rect b{ImVec2(x, y), ImVec2(x + bw, y + bh)};
     const bool focused = t.id == k.focus.task;
     box(k.dl, b.a, b.b, col(view::with_alpha(sc, 60)), col(focused ? pal.focus : sc), 5 * k.s, (focused ? 4.0f : 2.0f) * k.s);
     k.dl->PushClipRect(b.a, b.b, true);
     k.bold(ImVec2(x + 6 * k.s, y + 3 * k.s), col(pal.text), t.name);
-    const std::string st = std::string(task_state_name(t.state)) + (t.server() ? "" : t.kind == TaskKind::Ksoftirqd ? " · kernel thread" : " · neighbour");
-    k.chip(ImVec2(x + 6 * k.s, y + k.fs * 1.35f), st, sc, text_on(pal, sc));
+    // Live: the run state was not recorded (only the syscalls), so none is claimed.
+    const std::string st = live ? std::string("live thread")
+                                : std::string(task_state_name(t.state)) +
+                                      (t.server() ? "" : t.kind == TaskKind::Ksoftirqd ? " · kernel thread" : " · neighbour");
+    const view::Rgba chip = live ? pal.dim : sc;
+    k.chip(ImVec2(x + 6 * k.s, y + k.fs * 1.35f), st, chip, text_on(pal, chip));
     if (bh > k.fs * 3) k.text(ImVec2(x + 6 * k.s, y + k.fs * 2.45f), col(pal.text), task_line(t), true);
     k.dl->PopClipRect();
     k.task_rect[t.id] = b;
@@ -430,7 +458,8 @@ void draw_machine(const PanelCtx& c, ViewState& vs, Commands& out, ImVec2 size) 
 
   // User space | boundary | kernel.
   const float user_h = std::max(H * 0.2f, k.fs * 5.2f);
-  draw_user_space(k, Rect{o, ImVec2(o.x + W, o.y + user_h)}, w);
+  const bool live = tr.source == "live";
+  draw_user_space(k, Rect{o, ImVec2(o.x + W, o.y + user_h)}, w, live);
   const float by = o.y + user_h + 8 * s;
   for (float x = o.x; x < o.x + W; x += 16 * s)
     dl->AddLine(ImVec2(x, by), ImVec2(std::min(x + 9 * s, o.x + W), by), col(c.pal.boundary), 2.5f * s);
@@ -440,6 +469,13 @@ void draw_machine(const PanelCtx& c, ViewState& vs, Commands& out, ImVec2 size) 
   dl->AddRectFilled(kernel.a, kernel.b, col(c.pal.kernel_bg), 4 * s);
   k.text(ImVec2(kernel.a.x + 6 * s, kernel.a.y + 3 * s), col(c.pal.dim), "kernel", true);
   const float ky = kernel.a.y + k.sfs * 1.6f, kh = kernel.b.y - ky - 6 * s;
+  if (live) {
+    draw_live_note(k, Rect{ImVec2(kernel.a.x, ky), kernel.b}, tr);
+    dl->PopClipRect();
+    (void)vs;
+    (void)out;
+    return;
+  }
 
   const int budget = p.run->scenario ? p.run->scenario->kernel.netdev_budget : 300;
   const int ring = p.run->scenario ? p.run->scenario->kernel.rx_ring : 1024;

@@ -74,19 +74,23 @@ void draw_timeline(const PanelCtx& c, ViewState& vs, Commands& out) {
   auto lane_label = [&](const std::string& s, ImU32 color) {
     dl->AddText(ImVec2(origin.x + 2, y + (lane_h - ImGui::GetTextLineHeight()) / 2), color, s.c_str());
   };
+  // A live trace's task lanes hold CpuMode values (in a syscall or not), like CPU lanes.
   auto draw_spans = [&](const std::vector<view::Span>& spans, bool cpu) {
+    const bool modes = cpu || idx.live;
     for (const auto& b : view::visible_spans(spans, vs.axis, lane_w)) {
-      const view::Rgba fill = cpu ? c.pal.mode[b.value % kCpuModeCount] : c.pal.state[b.value & 3];
-      if (!cpu && TaskState(b.value) == TaskState::Sleeping && !b.merged) {
+      const view::Rgba fill = modes ? c.pal.mode[b.value % kCpuModeCount] : c.pal.state[b.value & 3];
+      if (!modes && TaskState(b.value) == TaskState::Sleeping && !b.merged) {
         // Sleeping: a thin line, so running/runnable stand out.
         dl->AddRectFilled(ImVec2(x0 + b.x0, y + lane_h * 0.42f), ImVec2(x0 + std::max(b.x1, b.x0 + 1), y + lane_h * 0.58f), col(fill));
         continue;
       }
       dl->AddRectFilled(ImVec2(x0 + b.x0, y + 2), ImVec2(x0 + std::max(b.x1, b.x0 + 1), y + lane_h - 2), col(fill));
       if (b.x1 - b.x0 > 60 * c.scale && !b.merged) {
-        const std::string s = cpu ? std::string(cpu_mode_name(CpuMode(b.value))) +
-                                        (b.task != kNoTask && b.task < idx.task_name.size() ? " " + idx.task_name[b.task] : "")
-                                  : std::string(task_state_name(TaskState(b.value)));
+        const std::string s =
+            cpu ? std::string(cpu_mode_name(CpuMode(b.value))) +
+                      (b.task != kNoTask && b.task < idx.task_name.size() ? " " + idx.task_name[b.task] : "")
+            : idx.live ? (CpuMode(b.value) == CpuMode::System ? "in " + std::string(sys_name(Sys(b.task))) : "user space")
+                       : std::string(task_state_name(TaskState(b.value)));
         dl->PushClipRect(ImVec2(x0 + b.x0, y), ImVec2(x0 + b.x1, y + lane_h), true);
         dl->AddText(c.fonts.small, c.fonts.small->FontSize, ImVec2(x0 + std::max(b.x0, 0.0f) + 3, y + (lane_h - c.fonts.small->FontSize) / 2),
                     col(view::rgb(0, 0, 0)), s.c_str());
@@ -96,6 +100,10 @@ void draw_timeline(const PanelCtx& c, ViewState& vs, Commands& out) {
   };
   std::vector<float> cpu_y(idx.cpu.size());
   const std::string prefix = c.other ? "A " : "";
+  if (idx.live) {  // nothing recorded what the CPUs did; the lanes below are the threads' syscalls
+    lane_label("CPUs: not recorded live; below, each thread in or out of its syscalls", col(c.pal.dim));
+    y += lane_h + 2;
+  }
   for (std::size_t k = 0; k < idx.cpu.size(); k++) {
     cpu_y[k] = y;
     lane_label(prefix + "CPU" + std::to_string(k), col(c.pal.text));

@@ -82,6 +82,10 @@ case "$case_name" in
     shot fromtrace --trace "$out/run.trace" --seek 150
     shot fromscenario --scenario "$f" --seek 150
     "$check" nonblank "$out/fromtrace.png"
+    # a live recording plays back too, and says what it does not hold
+    "$cli" live "$src/tests/data/live/small.toml" --trace "$out/live.trace" >/dev/null 2>&1
+    shot fromlive --trace "$out/live.trace" --seek 300
+    "$check" differ "$out/fromlive.png" "$out/fromtrace.png"
     ;;
   usage)        # bad flags: usage and exit 2; no display: a clear message, exit 1
     set +e

@@ -38,10 +38,43 @@ void close_span(std::vector<Span>& lane, SimTime t0, SimTime t1, std::uint8_t v,
 
 }  // namespace
 
+namespace {
+
+// A live trace's lanes: per thread, inside a syscall or not (see TimelineIndex::live).
+TimelineIndex build_live_timeline(const Trace& trace, TimelineIndex idx) {
+  idx.live = true;
+  struct Open { SimTime since = 0; std::uint8_t value = std::uint8_t(CpuMode::User); std::uint16_t sys = 0; };
+  std::vector<Open> open;
+  for (const TraceEvent& e : trace.events) {
+    if (e.actor == kNoTask) continue;
+    if (e.kind == Ev::TaskCreate) {
+      if (open.size() <= e.actor) {
+        open.resize(std::size_t(e.actor) + 1);
+        idx.task.resize(std::size_t(e.actor) + 1);
+        idx.task_name.resize(std::size_t(e.actor) + 1);
+      }
+      open[e.actor] = Open{e.t};
+      idx.task_name[e.actor] = e.b < trace.strings.size() ? trace.strings[e.b] : "task " + std::to_string(e.actor);
+    } else if ((e.kind == Ev::SyscallEnter || e.kind == Ev::SyscallExit) && e.actor < open.size()) {
+      Open& o = open[e.actor];
+      close_span(idx.task[e.actor], o.since, e.t, o.value, o.sys);
+      o = e.kind == Ev::SyscallEnter ? Open{e.t, std::uint8_t(CpuMode::System), std::uint16_t(e.a)} : Open{e.t};
+    } else if (e.kind == Ev::TryToWakeUp) {
+      idx.wakeups.push_back(WakeArrow{e.t, e.actor, e.cpu, e.seq});
+    }
+  }
+  for (std::size_t k = 0; k < open.size(); k++) close_span(idx.task[k], open[k].since, idx.end, open[k].value, open[k].sys);
+  idx.cpu.clear();
+  return idx;
+}
+
+}  // namespace
+
 TimelineIndex build_timeline(const Trace& trace) {
   TimelineIndex idx;
   idx.end = trace.end_ns;
   if (!trace.events.empty()) idx.end = std::max(idx.end, trace.events.back().t);
+  if (trace.source == "live") return build_live_timeline(trace, std::move(idx));
   const std::size_t ncpu = std::size_t(std::max(trace.cpus, 1));
   idx.cpu.resize(ncpu);
   struct Open { SimTime since = 0; std::uint8_t value = 0; std::uint16_t task = kNoTask; bool live = false; };

@@ -56,6 +56,10 @@ struct TimelineIndex {
   std::vector<std::string> task_name;   // per task id
   std::vector<WakeArrow> wakeups;       // in time order
   SimTime end = 0;
+  // A live recording: no CPU lanes (CPU modes were not recorded), and each task lane holds
+  // what was: CpuMode::System spans while the thread was inside a syscall (Span::task = the
+  // Sys), CpuMode::User between them.
+  bool live = false;
 };
 
 TimelineIndex build_timeline(const Trace& trace);
