@@ -5,7 +5,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -309,4 +311,46 @@ TEST_CASE("live: busy-poll and blocking stop promptly when told, with clients st
     CHECK(server.stats().error == "");
     close(c);
   }
+}
+
+TEST_CASE("live: RLIMIT_NOFILE is raised when allowed, and refused clearly when not", "[live]") {
+  // 2,000 connections need both ends of each, over 4,000 fds.
+  Scenario sc = wide_scenario(Strategy::Epoll, 2000, 10, 100);
+  // In a child, so this process keeps its limits whatever happens.
+  int pipefd[2];
+  REQUIRE(pipe(pipefd) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(pipefd[0]);
+    auto say = [&](const std::string& s) { (void)!write(pipefd[1], s.data(), s.size()); };
+    // 1. Allowed: a low soft limit under a high hard one is raised.
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rlimit low = rl;
+    low.rlim_cur = 256;
+    setrlimit(RLIMIT_NOFILE, &low);
+    std::string why = check_live(sc);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    say(why.empty() && rl.rlim_cur >= 4000 ? "raised\n" : "not raised: " + why + "\n");
+    // 2. Not allowed: an unprivileged process under a hard limit of 512.
+    if (geteuid() == 0 && setuid(65534) != 0) _exit(3);  // root may raise any limit: be nobody
+    rlimit hard{512, 512};
+    setrlimit(RLIMIT_NOFILE, &hard);
+    say(check_live(sc) + "\n");
+    _exit(0);
+  }
+  close(pipefd[1]);
+  std::string out;
+  char buf[1024];
+  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
+  close(pipefd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO(out);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK(out.rfind("raised\n", 0) == 0);
+  CHECK_THAT(out, Catch::Contains("RLIMIT_NOFILE is 512 (hard limit 512) and may not be raised"));
+  CHECK_THAT(out, Catch::Contains("ulimit -n"));
 }
