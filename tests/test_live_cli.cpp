@@ -296,3 +296,20 @@ TEST_CASE("cli serve --spin-us is refused where there is no wait to spin before"
     CHECK_THAT(c.err_text, Catch::Contains("--spin-us is for select, poll, epoll and epoll-et"));
   }
 }
+
+TEST_CASE("cli serve --bind: another address only when asked, with a warning", "[live]") {
+  std::string address;
+  Child c = start_serve("epoll", address, {"--bind", "0.0.0.0"});
+  CHECK(address.rfind("0.0.0.0:", 0) == 0);
+  kill(c.pid, SIGTERM);
+  CHECK(finish(c, 5000) == 0);
+  CHECK_THAT(c.err_text, Catch::Contains("warning: serving on 0.0.0.0, not loopback: other machines may connect"));
+  // A loopback address other than 127.0.0.1 needs no warning; a bad one is refused.
+  Child lo = start_serve("poll", address, {"--bind", "127.0.0.2"});
+  kill(lo.pid, SIGTERM);
+  CHECK(finish(lo, 5000) == 0);
+  CHECK(lo.err_text.find("warning") == std::string::npos);
+  Child bad;
+  CHECK(run({kCli, "serve", "--strategy", "epoll", "--port", "0", "--bind", "not-an-address"}, bad, 5000) == 1);
+  CHECK_THAT(bad.err_text, Catch::Contains("bad bind address 'not-an-address'"));
+}
