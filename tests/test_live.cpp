@@ -354,3 +354,32 @@ TEST_CASE("live: RLIMIT_NOFILE is raised when allowed, and refused clearly when 
   CHECK_THAT(out, Catch::Contains("RLIMIT_NOFILE is 512 (hard limit 512) and may not be raised"));
   CHECK_THAT(out, Catch::Contains("ulimit -n"));
 }
+
+TEST_CASE("live: a server too slow for the drain: the run ends on time, the request fails unanswered", "[live]") {
+  // One request whose work (300 ms) outlasts duration + drain (50 + 100 ms).
+  Scenario sc;
+  sc.title = "slow";
+  sc.strategy = Strategy::Epoll;
+  sc.duration_ms = 50;
+  sc.drain_ms = 100;
+  sc.work_us = 300'000;
+  ClientGroup g;
+  g.connections = 1;
+  g.mode = ClientMode::Closed;
+  g.requests = 1;
+  sc.clients = {g};
+  const auto t0 = std::chrono::steady_clock::now();
+  LiveResult r = run_live(sc);
+  const double wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const Metrics& m = r.metrics;
+  INFO(to_json(m).dump() << "\nwall " << wall_ms << " ms");
+  CHECK(m.requests_sent == 1);
+  CHECK(m.requests_completed == 0);
+  CHECK(m.requests_failed == 1);
+  CHECK(m.failed_by_reason.at("unanswered") == 1);
+  // The load generator stops at duration + drain: its measured window is no longer.
+  CHECK(m.duration_ns <= (sc.duration_ms + sc.drain_ms + 20) * 1'000'000);
+  // And the whole run, setup and the server's 300 ms included, stays bounded.
+  CHECK(wall_ms < 3000);
+}
