@@ -124,6 +124,34 @@ std::string teardown_note(const ServerStats& st) {
 
 }  // namespace
 
+std::vector<std::string> explain_versus(const Scenario& sc, const Metrics& model, const Metrics& live,
+                                        bool calibrated) {
+  std::vector<std::string> out;
+  const auto us = [](SimTime ns) { return std::to_string(ns / 1000); };
+  if (live.latency_p50_us > 2 * model.latency_p50_us)
+    out.push_back("latency: the load generator runs on another CPU of this machine, so a request often has to wake "
+                  "the server's CPU from idle" +
+                  std::string(calibrated ? "" : " (`calibrate` measures that wake-up here)") + "; the lesson's model has " +
+                  std::to_string(sc.cpus) + " CPU" + (sc.cpus > 1 ? "s" : "") + " and a " +
+                  us(sc.costs.wire_latency_ns) + " us wire each way.");
+  if (double(live.softirq_net_rx) > 1.5 * double(model.softirq_net_rx))
+    out.push_back("NET_RX runs: on loopback the replies pass through NET_RX too (on the sending CPU), and the "
+                  "count is the whole machine's; the model counts the server's receive side only.");
+  out.push_back("CPU: user and system are the server's threads on both sides (getrusage live); softirq and idle "
+                "live are the whole machine's (/proc/stat, every CPU, the load generator included, in 10 ms ticks).");
+  if (sc.strategy == Strategy::Epoll && model.fds_scanned > live.fds_scanned)
+    out.push_back("fds scanned: live counts the events epoll_wait returned; the model counts every epitem "
+                  "ep_send_events examined, including the level-triggered re-check of the one it put back on "
+                  "rdllist (about 2 per request).");
+  if (sc.start_ms > 0)
+    out.push_back("throughput: the model's clock includes start_ms (" + std::to_string(sc.start_ms) +
+                  " ms) for setup; the live clock starts at the first request, after every client is connected.");
+  if (!calibrated)
+    out.push_back("costs: the model runs on the development VM's (KERNEL.md section 4); `epollscope-cli calibrate "
+                  "--out FILE` measures this machine's, then `versus ... --costs FILE`.");
+  return out;
+}
+
 std::string check_live(const Scenario& sc) {
   const int n = sc.total_connections();
   if (sc.strategy == Strategy::Select) {

@@ -61,6 +61,11 @@ struct LiveResult {
   std::uint64_t teardown_eagain = 0;
 };
 
+// Why the columns of `versus` differ, one line per figure that differs for a known reason
+// (measured here, not guessed): which side counts what, and where the live machine is not
+// the lesson's. `calibrated`: the model ran on this machine's costs (--costs).
+std::vector<std::string> explain_versus(const Scenario& sc, const Metrics& model, const Metrics& live, bool calibrated);
+
 // "" if the scenario can run live, else why not. Raises RLIMIT_NOFILE if it must and may.
 std::string check_live(const Scenario& sc);
 // Throws LiveError when check_live refuses or the server cannot start.

@@ -383,3 +383,37 @@ TEST_CASE("live: a server too slow for the drain: the run ends on time, the requ
   // And the whole run, setup and the server's 300 ms included, stays bounded.
   CHECK(wall_ms < 3000);
 }
+
+TEST_CASE("versus explains the differences it knows the reason for, and only those", "[live]") {
+  Scenario sc;
+  sc.strategy = Strategy::Epoll;
+  sc.cpus = 1;
+  sc.start_ms = 2;
+  Metrics model, live;
+  model.latency_p50_us = 35;
+  live.latency_p50_us = 80;  // more than twice: the wake-up across CPUs
+  model.softirq_net_rx = 157;
+  live.softirq_net_rx = 316;  // both directions on loopback
+  model.fds_scanned = 313;
+  live.fds_scanned = 156;  // events returned vs epitems examined
+  auto has = [](const std::vector<std::string>& v, const std::string& start) {
+    for (const std::string& s : v)
+      if (s.rfind(start, 0) == 0) return true;
+    return false;
+  };
+  std::vector<std::string> n = explain_versus(sc, model, live, false);
+  CHECK(has(n, "latency:"));
+  CHECK(has(n, "NET_RX runs:"));
+  CHECK(has(n, "CPU:"));
+  CHECK(has(n, "fds scanned:"));
+  CHECK(has(n, "throughput:"));
+  CHECK(has(n, "costs:"));
+  // Figures that agree, a calibrated model, no start_ms, another strategy: fewer lines.
+  live.latency_p50_us = 60;
+  live.softirq_net_rx = 160;
+  sc.start_ms = 0;
+  sc.strategy = Strategy::Poll;
+  n = explain_versus(sc, model, live, true);
+  CHECK(n.size() == 1);
+  CHECK(has(n, "CPU:"));
+}

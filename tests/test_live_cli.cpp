@@ -161,6 +161,11 @@ TEST_CASE("cli versus: the model and the live run in one table", "[live]") {
   CHECK_THAT(c.out_text, Catch::Contains("model"));
   CHECK_THAT(c.out_text, Catch::Contains("live"));
   CHECK_THAT(c.out_text, Catch::Contains("requests completed"));
+  CHECK_THAT(c.out_text, Catch::Contains("Why the columns differ:\n  - "));
+  CHECK_THAT(c.out_text, Catch::Contains("  - CPU: user and system are the server's threads"));
+  std::istringstream lines(c.out_text);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("  - ", 0) == 0 || line.rfind("    ", 0) == 0) CHECK(line.size() <= 100);  // wrapped
 }
 
 TEST_CASE("cli live: select past FD_SETSIZE is refused with exit code 2", "[live]") {

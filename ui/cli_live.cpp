@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "live/calibrate.h"
@@ -76,6 +77,24 @@ int cmd_live(const LiveArgs& a) {
   return kExitOk;
 }
 
+// `text` in lines of at most `width` columns (words are not split), the first line after
+// `first`, the others after `rest`.
+std::string wrap(const std::string& text, const std::string& first, const std::string& rest, std::size_t width) {
+  std::istringstream words(text);
+  std::string out, line = first, word;
+  bool empty = true;  // no word on `line` yet
+  while (words >> word) {
+    if (!empty && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = rest;
+      empty = true;
+    }
+    line += (empty ? "" : " ") + word;
+    empty = false;
+  }
+  return out + line + "\n";
+}
+
 int cmd_versus(const LiveArgs& a) {
   Scenario sc = load_or_exit(a.scenario);
   apply_overrides(sc, a.strategy, a.seed);
@@ -92,9 +111,11 @@ int cmd_versus(const LiveArgs& a) {
   sim.run();
   Metrics model_m = sim.metrics();
   std::cout << sc.title << " (" << strategy_name(sc.strategy) << ", seed " << sc.seed << ")\n";
-  if (refused.empty())
-    std::cout << format_table({"model", "live"}, {model_m, live_m}, true);
-  else
+  if (refused.empty()) {
+    std::cout << format_table({"model", "live"}, {model_m, live_m}, true) << "\nWhy the columns differ:\n";
+    for (const std::string& n : live::explain_versus(sc, model_m, live_m, !a.costs.empty()))
+      std::cout << wrap(n, "  - ", "    ", 100);
+  } else
     std::cout << format_table({"model"}, {model_m}, false) << "live: not run: " << refused << "\n";
   if (!a.json.empty()) {
     nlohmann::json j = {{"model", to_json(model_m)}};
