@@ -205,7 +205,13 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
 
   KernelStat before, after;
   LoadOptions lo;
-  lo.on_connected = [&] { server.release(); };
+  // The trace's time 0 is when the server begins serving (after the clients' connects, with
+  // the hold), so that a recording does not open on a long stretch of nothing.
+  std::int64_t begin_ns = so.t0_ns;
+  lo.on_connected = [&] {
+    if (so.hold) begin_ns = sys::mono_ns();
+    server.release();
+  };
   lo.port = server.port();
   lo.cpu = load_cpu;
   const int expected = sc.total_connections();
@@ -268,7 +274,7 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
   tr.cpus = int(sysconf(_SC_NPROCESSORS_CONF));
   if (tr.cpus < 1) tr.cpus = 1;
   tr.connections = expected;
-  tr.end_ns = load.end_ns - so.t0_ns;
+  tr.end_ns = load.end_ns - begin_ns;
   if (so.record_trace) {
     // The cast first (one task per server thread), then every syscall in time order.
     for (std::size_t i = 0; i < st.thread_names.size() && i < kNoTask; i++) {
@@ -281,12 +287,16 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
       e.obj = std::uint32_t(server_cpu < 0 ? 0 : server_cpu);
       tr.events.push_back(e);
     }
-    tr.events.insert(tr.events.end(), st.events.begin(), st.events.end());
+    const std::int64_t shift = begin_ns - so.t0_ns;  // the seam timed from so.t0_ns
+    for (TraceEvent e : st.events) {
+      e.t = std::max<std::int64_t>(0, e.t - shift);
+      tr.events.push_back(e);
+    }
     if (opt.kernel_trace) {
       std::map<int, std::uint16_t> actor_of_tid;
       for (std::size_t i = 0; i < st.thread_tids.size() && i < kNoTask; i++)
         actor_of_tid[st.thread_tids[i]] = std::uint16_t(i);
-      KernelTraceSummary ks = ktrace.merge_into(tr, so.t0_ns, actor_of_tid);
+      KernelTraceSummary ks = ktrace.merge_into(tr, begin_ns, actor_of_tid);
       if (ks.ok) {
         m.wakeups = ks.server_wakeups;
         res.notes.push_back("kernel trace: " + std::to_string(ks.events) + " kernel events merged");

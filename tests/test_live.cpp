@@ -173,6 +173,10 @@ TEST_CASE("live: the trace records the server's syscalls in the model's vocabula
     }
   }
   CHECK(enters == exits);
+  // Time 0 is when the server began serving: its first call comes at once, not after the
+  // clients' connects.
+  CHECK(tr.events[1].t < 50'000'000);
+  CHECK(tr.end_ns > 0);
   // The trace has every call; the metrics stop at the end of the drain, the rest is teardown.
   std::uint64_t teardown = 0;
   for (const auto& [name, n] : r.teardown_syscalls) teardown += n;
