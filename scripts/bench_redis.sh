@@ -9,12 +9,14 @@
 # from falling on one server only.
 #
 #   scripts/bench_redis.sh [--cli PATH] [--rounds N] [--requests N] [--clients N] [--pin]
-#                          [--spin-us N] [--strategies]
+#                          [--spin-us N] [--threads N] [--strategies]
 #
 # --pin: redis-benchmark on the first CPU, every server on the last one (taskset), so that
 # the scheduler's placement is the same for all of them.
 # --spin-us N: our server polls epoll_wait for up to N us before each sleep (serve --spin-us):
 # CPU spent so that the client need not wake it. The CPU line shows the price.
+# --threads N: redis-benchmark --threads N (the seed's command uses one client thread, which
+# is then the bottleneck; more threads make the servers' own cost show).
 #
 # Loopback only. Needs redis-server and redis-benchmark (Debian: redis-server, redis-tools).
 # Prints one table; exits non-zero if something could not run (not on a slow result:
@@ -29,6 +31,7 @@ clients=50
 strategies=0
 pin=0
 spin=0
+threads=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --cli) cli="$2"; shift 2 ;;
@@ -38,6 +41,7 @@ while [[ $# -gt 0 ]]; do
     --strategies) strategies=1; shift ;;
     --pin) pin=1; shift ;;
     --spin-us) spin="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "bench_redis.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -84,7 +88,9 @@ wait_port() {  # until something answers PING on the port (5 s at most)
 
 # One redis-benchmark run; prints "TEST rps" lines.
 bench() {
-  "${on_client[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c "$clients" -n "$requests" -t "$tests" --csv 2>/dev/null |
+  local extra=()
+  (( threads > 0 )) && extra=(--threads "$threads")
+  "${on_client[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c "$clients" -n "$requests" -t "$tests" "${extra[@]}" --csv 2>/dev/null |
     awk -F'","' 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1, $2 }'
 }
 
@@ -109,7 +115,7 @@ work="$(mktemp -d)"
 trap 'cleanup; rm -rf "$work"' EXIT
 names=(ours redis control)
 declare -A port_of=([ours]="$ours_port" [redis]="$redis_port" [control]="$control_port")
-echo "redis-benchmark -c $clients -n $requests -t $tests; $rounds rounds, order rotating$( (( pin )) && echo "; pinned: client CPU 0, servers CPU $last")"
+echo "redis-benchmark -c $clients -n $requests -t $tests$( (( threads > 0 )) && echo " --threads $threads"); $rounds rounds, order rotating$( (( pin )) && echo "; pinned: client CPU 0, servers CPU $last")"
 echo "redis-server: $(redis-server --version | awk '{print $3}'); machine: $(nproc) CPUs, $(uname -r)"
 for r in $(seq 1 "$rounds"); do
   for i in 0 1 2; do

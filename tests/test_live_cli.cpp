@@ -262,6 +262,15 @@ TEST_CASE("bench_redis.sh: ours/redis and the control for the four tests, every 
   }
   for (const char* s : {"blocking", "busy-poll", "select", "poll", "epoll", "epoll-et"})
     CHECK_THAT(c.out_text, Catch::Contains(std::string("\n") + s + " "));
+  // The variants: more client threads, and our server spinning before it sleeps.
+  Child v;
+  rc = run({"bash", "scripts/bench_redis.sh", "--cli", kCli, "--rounds", "1", "--requests", "2000", "--clients", "10",
+            "--threads", "2", "--spin-us", "5"},
+           v, 120000);
+  INFO(v.out_text << v.err_text);
+  REQUIRE(rc == 0);
+  CHECK_THAT(v.out_text, Catch::Contains("--threads 2; 1 rounds"));
+  CHECK_THAT(v.out_text, Catch::Contains("ours (spin 5 us)"));
 }
 
 TEST_CASE("cli serve --spin-us: polls the wait before sleeping, and still answers", "[live]") {
