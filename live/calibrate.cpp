@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -102,14 +101,6 @@ struct TcpPairs {
   }
 };
 
-void raise_nofile(rlim_t need) {
-  rlimit rl{};
-  getrlimit(RLIMIT_NOFILE, &rl);
-  if (rl.rlim_cur >= need) return;
-  rl.rlim_cur = std::min(need, rl.rlim_max);
-  setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 // One leg of a ping-pong between two threads over two pipes: the main thread writes a byte
 // and sleeps in read until the partner answers. Per leg: a write, a read, a wake-up and a
 // context switch on the receiving side.
@@ -193,7 +184,7 @@ Calibration calibrate(bool quick) {
   // select/poll: per fd per pass, registration included
   {
     const int big = quick ? 300 : 1000, small = 10;
-    raise_nofile(rlim_t(2 * big + 256));
+    if (std::string why = sys::ensure_nofile(std::uint64_t(2 * big + 256)); !why.empty()) throw std::runtime_error(why);
     TcpPairs tcp(big);
     check(::send(tcp.client[big - 1].fd, "r", 1, 0) == 1, "send");  // the last server fd is ready
     auto poll_time = [&](int n) {

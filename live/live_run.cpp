@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/resource.h>
 #include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,21 +51,6 @@ int count_open_fds() {
     n--;  // the directory's own fd
   }
   return n;
-}
-
-// Raises the soft (and if need be the hard) limit on open files to `need`.
-std::string ensure_nofile(rlim_t need) {
-  rlimit rl{};
-  getrlimit(RLIMIT_NOFILE, &rl);
-  if (rl.rlim_cur >= need) return "";
-  rlimit want = rl;
-  want.rlim_cur = need;
-  if (want.rlim_max < need) want.rlim_max = need;
-  if (setrlimit(RLIMIT_NOFILE, &want) == 0) return "";
-  return "this run needs " + std::to_string(need) + " open files (both ends of every connection), "
-         "but RLIMIT_NOFILE is " + std::to_string(rl.rlim_cur) + " (hard limit " +
-         std::to_string(rl.rlim_max) + ") and may not be raised: run `ulimit -n " +
-         std::to_string(need) + "` as a user allowed to, or use fewer connections";
 }
 
 std::int64_t thread_cpu_ns() {
@@ -169,7 +153,7 @@ std::string check_live(const Scenario& sc) {
     return "the blocking strategy starts a thread per connection; a live run allows at most " +
            std::to_string(kMaxBlockingThreads) + ", this scenario has " + std::to_string(n) +
            ": use epoll, or fewer connections";
-  return ensure_nofile(rlim_t(1024 + 64 + 2 * std::int64_t(n) + 256));
+  return sys::ensure_nofile(std::uint64_t(1024 + 64 + 2 * std::int64_t(n) + 256));
 }
 
 LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {

@@ -214,13 +214,13 @@ ServerStats Server::stats() const {
   for (const auto& s : slots_) {
     if (!s->done.load()) continue;  // still running (only if stop() gave up): not readable
     const sys::ThreadLog& l = *s->log;
-    const sys::ThreadLog::Counts& w = l.window;
+    const sys::Counts& w = l.window;
     for (std::size_t i = 0; i < sys::kSysCount; i++) {
       st.calls[i] += w.calls[i];
-      st.teardown_calls[i] += l.calls[i] - w.calls[i];
+      st.teardown_calls[i] += l.total.calls[i] - w.calls[i];
     }
     st.eagain += w.eagain;
-    st.teardown_eagain += l.eagain - w.eagain;
+    st.teardown_eagain += l.total.eagain - w.eagain;
     st.fds_scanned += w.fds_scanned;
     st.nvcsw += w.nvcsw;
     st.nivcsw += w.nivcsw;

@@ -38,9 +38,9 @@ void enter(ThreadLog& log, Sys s, int fd) {
 }
 
 void exit(ThreadLog& log, Sys s, int fd, long result, int err) {
-  log.calls[std::size_t(s)]++;
-  if (result < 0 && err == EAGAIN) log.eagain++;
-  if (result > 0 && s == Sys::EpollWait) log.fds_scanned += std::uint64_t(result);
+  log.total.calls[std::size_t(s)]++;
+  if (result < 0 && err == EAGAIN) log.total.eagain++;
+  if (result > 0 && s == Sys::EpollWait) log.total.fds_scanned += std::uint64_t(result);
   if (!log.record) return;
   if (log.events.size() >= log.max_events) { log.events_dropped++; return; }
   TraceEvent e = make_event(log, Ev::SyscallExit, s, fd);
@@ -75,6 +75,22 @@ std::pair<int, int> two_cpus() {
   return {a, b};
 }
 
+// Raises the soft (and if need be the hard) limit on open files to `need`.
+std::string ensure_nofile(std::uint64_t need_files) {
+  const rlim_t need = rlim_t(need_files);
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur >= need) return "";
+  rlimit want = rl;
+  want.rlim_cur = need;
+  if (want.rlim_max < need) want.rlim_max = need;
+  if (setrlimit(RLIMIT_NOFILE, &want) == 0) return "";
+  return "this run needs " + std::to_string(need) + " open files (both ends of every connection), "
+         "but RLIMIT_NOFILE is " + std::to_string(rl.rlim_cur) + " (hard limit " +
+         std::to_string(rl.rlim_max) + ") and may not be raised: run `ulimit -n " +
+         std::to_string(need) + "` as a user allowed to, or use fewer connections";
+}
+
 std::int64_t mono_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -85,40 +101,38 @@ namespace {
 std::int64_t tv_ns(const timeval& tv) { return std::int64_t(tv.tv_sec) * 1'000'000'000 + tv.tv_usec * 1000; }
 }  // namespace
 
-void rusage_begin(ThreadLog& log) {
+namespace {
+// getrusage(RUSAGE_THREAD) into the rusage fields of `c`.
+void read_rusage(Counts& c) {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);
-  log.rusage_start_[0] = ru.ru_nvcsw;
-  log.rusage_start_[1] = ru.ru_nivcsw;
-  log.utime_ns = -tv_ns(ru.ru_utime);
-  log.stime_ns = -tv_ns(ru.ru_stime);
+  c.nvcsw = std::uint64_t(ru.ru_nvcsw);
+  c.nivcsw = std::uint64_t(ru.ru_nivcsw);
+  c.utime_ns = tv_ns(ru.ru_utime);
+  c.stime_ns = tv_ns(ru.ru_stime);
 }
 
-namespace {
-// getrusage(RUSAGE_THREAD) now, less the values at rusage_begin.
-void rusage_since_begin(const ThreadLog& log, std::uint64_t& nvcsw, std::uint64_t& nivcsw, std::int64_t& utime_ns,
-                        std::int64_t& stime_ns) {
-  rusage ru{};
-  getrusage(RUSAGE_THREAD, &ru);
-  nvcsw = std::uint64_t(ru.ru_nvcsw - log.rusage_start_[0]);
-  nivcsw = std::uint64_t(ru.ru_nivcsw - log.rusage_start_[1]);
-  utime_ns = log.utime_ns + tv_ns(ru.ru_utime);  // utime_ns holds minus the start until rusage_end
-  stime_ns = log.stime_ns + tv_ns(ru.ru_stime);
+// The rusage fields of `into` = now less at rusage_begin.
+void rusage_since_begin(const ThreadLog& log, Counts& into) {
+  read_rusage(into);
+  into.nvcsw -= log.rusage_start_.nvcsw;
+  into.nivcsw -= log.rusage_start_.nivcsw;
+  into.utime_ns -= log.rusage_start_.utime_ns;
+  into.stime_ns -= log.rusage_start_.stime_ns;
 }
 }  // namespace
 
+void rusage_begin(ThreadLog& log) { read_rusage(log.rusage_start_); }
+
 void detail::take_window(ThreadLog& log) {
-  ThreadLog::Counts& w = log.window;
-  std::copy(std::begin(log.calls), std::end(log.calls), std::begin(w.calls));
-  w.eagain = log.eagain;
-  w.fds_scanned = log.fds_scanned;
-  rusage_since_begin(log, w.nvcsw, w.nivcsw, w.utime_ns, w.stime_ns);
+  log.window = log.total;  // the syscall counts so far
+  rusage_since_begin(log, log.window);
   log.window_taken = true;
 }
 
 void rusage_end(ThreadLog& log) {
   if (!log.window_taken) detail::take_window(log);  // the window outlived the thread
-  rusage_since_begin(log, log.nvcsw, log.nivcsw, log.utime_ns, log.stime_ns);
+  rusage_since_begin(log, log.total);
 }
 
 ssize_t recvfrom(int fd, void* buf, std::size_t len) {
@@ -145,7 +159,7 @@ int select(int nfds, fd_set* readfds, fd_set* writefds, int watched, int timeout
   ThreadLog* log = detail::tl_log;
   if (log) {
     detail::check_window(*log);
-    log->fds_scanned += std::uint64_t(watched);  // do_select looks at every one
+    log->total.fds_scanned += std::uint64_t(watched);  // do_select looks at every one
   }
   return int(call(Sys::Select, -1, [&](std::size_t) {
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
@@ -157,7 +171,7 @@ int poll(struct pollfd* fds, unsigned long nfds, int timeout_ms) {
   ThreadLog* log = detail::tl_log;
   if (log) {
     detail::check_window(*log);
-    log->fds_scanned += nfds;  // do_poll looks at every one
+    log->total.fds_scanned += nfds;  // do_poll looks at every one
   }
   return int(call(Sys::Poll, -1, [&](std::size_t) { return long(::poll(fds, nfds, timeout_ms)); }));
 }

@@ -29,33 +29,33 @@ namespace eps::live::sys {
 
 inline constexpr std::size_t kSysCount = std::size_t(Sys::Count);
 
+// What one thread counted: its syscalls, and what getrusage(RUSAGE_THREAD) says of it.
+struct Counts {
+  std::uint64_t calls[kSysCount] = {};  // by Sys
+  std::uint64_t eagain = 0;             // calls that failed with EAGAIN
+  std::uint64_t fds_scanned = 0;        // select/poll: fds passed; epoll_wait: events returned
+  std::uint64_t nvcsw = 0, nivcsw = 0;  // voluntary / involuntary context switches
+  std::int64_t utime_ns = 0, stime_ns = 0;
+};
+
 // One server thread's record. Owned by the server; written only by its thread.
 struct ThreadLog {
   std::uint16_t actor = 0;          // the trace's task id (0 = the server's main thread)
   std::string name;                 // "P (server)", "worker fd 7"
   int tid = 0;                      // the kernel's thread id (gettid)
-  std::uint64_t calls[kSysCount] = {};  // by Sys
-  std::uint64_t eagain = 0;         // calls that failed with EAGAIN
-  std::uint64_t fds_scanned = 0;    // select/poll: fds passed; epoll_wait: events returned
+  // Over the thread's life: the syscall fields as they happen, the rusage ones at rusage_end.
+  Counts total;
   bool record = false;              // keep a trace of every call (costs two clock reads)
   std::int64_t t0_ns = 0;           // trace time 0 (CLOCK_MONOTONIC ns)
   std::size_t max_events = 1u << 21;  // beyond this, calls are counted but not traced
   std::uint64_t events_dropped = 0;
   std::vector<TraceEvent> events;   // seq is assigned when the logs are merged
-  // getrusage(RUSAGE_THREAD) over the thread's life, filled by rusage_begin/end.
-  std::uint64_t nvcsw = 0, nivcsw = 0;
-  std::int64_t utime_ns = 0, stime_ns = 0;
-  long rusage_start_[4] = {};       // private: the values at rusage_begin
+  Counts rusage_start_;             // private: getrusage at rusage_begin (its rusage fields)
 
   // The measurement window. When *window_end turns true (a live run's drain is over), the
   // thread copies what it counted so far into `window` at its next syscall, before counting
   // that call: what it does afterwards (closing, exiting) is teardown, which the model does
   // not have. If the window never ends, `window` is the whole life (filled at rusage_end).
-  struct Counts {
-    std::uint64_t calls[kSysCount] = {};
-    std::uint64_t eagain = 0, fds_scanned = 0, nvcsw = 0, nivcsw = 0;
-    std::int64_t utime_ns = 0, stime_ns = 0;
-  };
   const std::atomic<bool>* window_end = nullptr;
   bool window_taken = false;
   Counts window;
@@ -65,7 +65,7 @@ struct ThreadLog {
 void attach(ThreadLog* log);
 ThreadLog* current();
 void rusage_begin(ThreadLog& log);  // at the thread's start
-void rusage_end(ThreadLog& log);    // at its end: nvcsw/nivcsw/utime/stime = the difference
+void rusage_end(ThreadLog& log);    // at its end: total's rusage fields = the difference
 
 // What a test wants a call to do instead of its normal course.
 struct Fault {
@@ -82,6 +82,9 @@ void pin_thread(int cpu);
 // The first two CPUs this process may run on, or {-1, -1} if it has only one (then pinning
 // would only take choices away).
 std::pair<int, int> two_cpus();
+// Raises the soft (and if need be the hard) RLIMIT_NOFILE to `need` open files. "" on success,
+// else why not and what to do (`ulimit -n`).
+std::string ensure_nofile(std::uint64_t need);
 
 namespace detail {
 extern thread_local ThreadLog* tl_log;

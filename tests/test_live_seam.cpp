@@ -119,10 +119,10 @@ TEST_CASE("seam: counts and traces only threads that attached a log", "[live]") 
   sys::set_injector(nullptr);
   sys::attach(nullptr);
   close(sv[1]);
-  CHECK(log.calls[std::size_t(Sys::Sendto)] == 0);
-  CHECK(log.calls[std::size_t(Sys::Recvfrom)] == 2);
-  CHECK(log.calls[std::size_t(Sys::Close)] == 1);
-  CHECK(log.eagain == 1);
+  CHECK(log.total.calls[std::size_t(Sys::Sendto)] == 0);
+  CHECK(log.total.calls[std::size_t(Sys::Recvfrom)] == 2);
+  CHECK(log.total.calls[std::size_t(Sys::Close)] == 1);
+  CHECK(log.total.eagain == 1);
   REQUIRE(log.events.size() == 6);
   CHECK(log.events[0].kind == Ev::SyscallEnter);
   CHECK(log.events[1].kind == Ev::SyscallExit);
