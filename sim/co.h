@@ -1,7 +1,13 @@
 // Coroutines for the simulated threads' programs. A server program reads like the real loop
 // (`n = co_await sys.epoll_wait(...)`); every co_await that costs simulated time suspends the
-// whole call chain until the scheduler says the CPU time has been spent. Symmetric transfer
-// keeps nested calls (program -> syscall -> helper) off the native stack.
+// whole call chain until the scheduler says the CPU time has been spent.
+//
+// Calls between coroutines (program -> syscall -> helper) go through a trampoline, drive():
+// a call or a return parks the next coroutine to run and suspends, and drive()'s loop resumes
+// it. Symmetric transfer (await_suspend returning the next handle) would do the same only if
+// the compiler turns it into a tail call, which GCC does not promise (not at -O0, not under
+// ASan): a busy-poll loop that never really sleeps then nests a native frame per call until
+// the stack overflows. With the trampoline the native depth is bounded whatever the run.
 #pragma once
 
 #include <coroutine>
@@ -49,12 +55,18 @@ class FramePool {
   static Node** lists() { thread_local Node* l[kClasses] = {}; return l; }
 };
 
+// The coroutine drive() resumes next (empty: the chain has really suspended, e.g. to burn
+// CPU time or to sleep, and whoever wakes it will drive it again).
+inline std::coroutine_handle<>& next_to_run() {
+  thread_local std::coroutine_handle<> next;
+  return next;
+}
+
 struct FinalAwaiter {
   bool await_ready() const noexcept { return false; }
   template <class P>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) const noexcept {
-    auto cont = h.promise().continuation;
-    return cont ? cont : std::noop_coroutine();
+  void await_suspend(std::coroutine_handle<P> h) const noexcept {
+    next_to_run() = h.promise().continuation;  // back to the caller (none: a thread's end)
   }
   void await_resume() const noexcept {}
 };
@@ -83,9 +95,9 @@ class [[nodiscard]] Co {
   ~Co() { reset(); }
 
   bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+  void await_suspend(std::coroutine_handle<> caller) noexcept {
     h_.promise().continuation = caller;
-    return h_;
+    detail::next_to_run() = h_;  // the callee runs next, from drive()'s loop
   }
   T await_resume() { return std::move(h_.promise().value); }
 
@@ -108,9 +120,9 @@ class [[nodiscard]] Co<void> {
   ~Co() { reset(); }
 
   bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+  void await_suspend(std::coroutine_handle<> caller) noexcept {
     h_.promise().continuation = caller;
-    return h_;
+    detail::next_to_run() = h_;
   }
   void await_resume() const noexcept {}
 
@@ -122,5 +134,14 @@ class [[nodiscard]] Co<void> {
   void reset() { if (h_) h_.destroy(); h_ = {}; }
   std::coroutine_handle<promise_type> h_;
 };
+
+// Runs `h` and every coroutine it calls or returns to, one after the other in this loop,
+// until the chain really suspends. Re-entrant: a nested drive() starts and ends with the
+// slot empty (the slot is only filled just before a coroutine suspends into this loop).
+inline void drive(std::coroutine_handle<> h) {
+  std::coroutine_handle<>& next = detail::next_to_run();
+  next = h;
+  while (next) std::exchange(next, {}).resume();
+}
 
 }  // namespace eps

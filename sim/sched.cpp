@@ -201,7 +201,7 @@ void Simulation::continue_task(Cpu& c, Task& t) {
   std::coroutine_handle<> h = std::exchange(t.resume, {});
   assert(h);
   t.started = true;
-  h.resume();  // runs the program until it next burns CPU or sleeps
+  drive(h);  // runs the program until it next burns CPU or sleeps
   if (t.program.done() && c.curr == &t && c.act == Cpu::Act::None) {
     set_task_state(t, TaskState::Dead);
     schedule(c, false);
