@@ -30,6 +30,9 @@ void fill_server_metrics(Metrics& m, const ServerStats& st, const KernelStat& k)
   m.ctx_voluntary = st.nvcsw;
   m.ctx_involuntary = st.nivcsw;
   m.wakeups = st.nvcsw;  // without --kernel-trace: each voluntary switch is a sleep, then a wake
+  m.wasted_wakeups = st.wasted;
+  m.threads_total = st.per_thread.size();
+  if (st.per_thread.size() <= Metrics::kMaxThreadRows) m.threads = st.per_thread;
   m.softirq_net_rx = k.net_rx;
   m.softirq_packets = k.processed;
   m.time_squeeze = k.time_squeeze;
@@ -169,6 +172,8 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
   so.record_trace = opt.record_trace || opt.kernel_trace;
   so.maxevents = sc.kernel.maxevents;
   so.et_read_once = sc.et_read_once && sc.strategy == Strategy::EpollEt;
+  so.threads = sc.server_threads();
+  so.epoll_flags = sc.epoll_flags;
   so.t0_ns = sys::mono_ns();
   // The model's clients are all connected when its server begins. Live, the same: the
   // kernel completes each handshake into the listen backlog, and the server begins once
@@ -199,7 +204,9 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
   lo.port = server.port();
   lo.cpu = load_cpu;
   const int expected = sc.total_connections();
-  lo.server_ready = [&] { return server.accepted() >= expected; };
+  int before_run = 0;  // connections made before the run: the server accepts them first
+  for (const ClientGroup& g : sc.clients) before_run += g.connects_during_run() ? 0 : g.connections;
+  lo.server_ready = [&] { return server.accepted() >= before_run; };
   lo.on_start = [&](std::int64_t) { before = read_kernel_stat(); };
   bool drained = false;
   lo.on_drained = [&] {  // the end of what is measured: the clients' closing is teardown
@@ -235,7 +242,7 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
   Metrics& m = res.metrics;
   m.source = "live";
   m.scenario = sc.title;
-  m.strategy = std::string(strategy_name(sc.strategy));
+  m.strategy = sc.strategy;
   m.seed = sc.seed;
   m.duration_ns = load.end_ns - load.t0_ns;
   m.requests_sent = load.sent;

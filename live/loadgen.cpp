@@ -49,6 +49,7 @@ struct Client {
   bool hello_sent = false;
   bool sending = false;                     // more sends are scheduled or will be
   std::string dead;                         // why the connection is gone ("" = alive)
+  std::int64_t connect_at = -1;             // ns after t0 to connect (-1: before the run)
 };
 
 int open_client(int port, std::uint32_t index, std::string& err) {
@@ -116,18 +117,31 @@ class Generator {
         c.group = &g;
         c.index = i;
         if (g.mode == ClientMode::Open) c.arrivals = std::make_unique<ArrivalStream>(sc_.seed, i, g.rate_per_s);
-        std::string err;
-        c.fd = open_client(opt_.port, i, err);
-        if (c.fd < 0) {
-          c.dead = "refused";
-          if (res_.setup_error.empty()) res_.setup_error = err;
+        if (g.connects_during_run()) {
+          // The model's clock starts at 0 and sends from start_ms; this one starts at t0,
+          // when the first requests may leave: connect at the same distance from it.
+          const std::int64_t at = g.connect_at_ms * kMs + std::int64_t(k) * g.connect_gap_us * 1000;
+          c.connect_at = std::max<std::int64_t>(0, at - sc_.start_ms * kMs);
         } else {
-          res_.connected++;
-          mux_->add(c.fd, kReadable);
+          connect(c);
         }
         clients_.push_back(std::move(c));
       }
     }
+  }
+
+  void connect(Client& c) {
+    std::string err;
+    c.fd = open_client(opt_.port, c.index, err);
+    if (c.fd < 0) {
+      c.dead = "refused";
+      if (res_.setup_error.empty()) res_.setup_error = err;
+      return;
+    }
+    res_.connected++;
+    mux_->add(c.fd, kReadable);
+    if (std::size_t(c.fd) >= fd_index_.size()) fd_index_.resize(std::size_t(c.fd) + 1, 0);
+    fd_index_[std::size_t(c.fd)] = c.index;
   }
 
   void wait_for_server() {
@@ -156,6 +170,10 @@ class Generator {
         first = std::int64_t(c.index) * 1000;
         sends = first < duration || c.group->requests > 0;
       }
+      if (c.connect_at >= 0) {
+        connects_.push({t0_ + c.connect_at, c.index});
+        first = std::max(first, c.connect_at);  // a request waits for its connection
+      }
       if (sends) {
         c.sending = true;
         sending_++;
@@ -167,6 +185,11 @@ class Generator {
     for (;;) {
       std::int64_t now = sys::mono_ns();
       if (now >= hard_end) break;
+      while (!connects_.empty() && connects_.top().first <= now) {  // connections first:
+        Client& c = clients_[connects_.top().second];                  // their requests follow
+        connects_.pop();
+        connect(c);
+      }
       while (!timers_.empty() && timers_.top().first <= now) {
         auto [t, i] = timers_.top();
         timers_.pop();
@@ -179,6 +202,7 @@ class Generator {
       // Sleep until the next send, but wake a millisecond early and spin the rest: the
       // timeout has only millisecond resolution, and Poisson gaps are often shorter.
       std::int64_t next = timers_.empty() ? hard_end : std::min(timers_.top().first, hard_end);
+      if (!connects_.empty()) next = std::min(next, connects_.top().first);
       std::int64_t ms = (next - now) / kMs;
       int n = mux_->wait(ms >= 2 ? int(ms - 1) : 0, fired);
       if (n <= 0) continue;
@@ -192,16 +216,7 @@ class Generator {
     }
   }
 
-  std::size_t client_of_fd(int fd) {
-    if (fd_index_.empty()) {
-      for (const Client& c : clients_) {
-        if (c.fd < 0) continue;
-        if (std::size_t(c.fd) >= fd_index_.size()) fd_index_.resize(std::size_t(c.fd) + 1, 0);
-        fd_index_[std::size_t(c.fd)] = c.index;
-      }
-    }
-    return fd_index_[std::size_t(fd)];
-  }
+  std::size_t client_of_fd(int fd) { return fd_index_[std::size_t(fd)]; }
 
   void fail(const std::string& reason, std::uint64_t n = 1) {
     if (!n) return;
@@ -326,6 +341,7 @@ class Generator {
   std::vector<std::uint32_t> fd_index_;
   using Timer = std::pair<std::int64_t, std::uint32_t>;  // (when, client); ties: lower index
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> connects_;  // during the run
   std::int64_t t0_ = 0, end_ = 0;
   int sending_ = 0;
   std::uint64_t outstanding_ = 0;

@@ -20,6 +20,8 @@
 namespace eps::live {
 
 inline constexpr int kReadable = 1, kWritable = 2;
+// EpollSet registrations only: EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE.
+inline constexpr int kEdge = 4, kOneShot = 8, kExclusive = 16;
 
 struct MuxEvent {
   int fd;    // the fd that is (or, for busy-poll, may be) ready
@@ -49,5 +51,20 @@ std::unique_ptr<Mux> mux_select_create(std::string& error);
 std::unique_ptr<Mux> mux_poll_create(std::string& error);
 std::unique_ptr<Mux> mux_epoll_create(bool edge_triggered, int maxevents, std::string& error);
 std::unique_ptr<Mux> mux_create(Strategy s, int maxevents, std::string& error);
+
+// One epoll instance used directly, for the servers whose threads share an instance or have
+// one each (server_workers.cpp): wait() may run in several threads at once, each with its
+// own output array, and registrations say their flags (kEdge, kOneShot, kExclusive) as the
+// program in the listing does.
+class EpollSet {
+ public:
+  virtual ~EpollSet() = default;
+  virtual int add(int fd, int flags) = 0;     // EPOLL_CTL_ADD: 0 or -errno
+  virtual int modify(int fd, int flags) = 0;  // EPOLL_CTL_MOD (re-arms an EPOLLONESHOT fd)
+  virtual int del(int fd) = 0;                // EPOLL_CTL_DEL
+  // Up to fired.capacity() events (at least 1); returns their number or -errno.
+  virtual int wait(int timeout_ms, std::vector<MuxEvent>& fired, int maxevents) = 0;
+};
+std::unique_ptr<EpollSet> epoll_set_create(std::string& error);
 
 }  // namespace eps::live

@@ -45,9 +45,10 @@ std::unique_ptr<Mux> mux_create(Strategy s, int maxevents, std::string& error) {
     case Strategy::Poll: return mux_poll_create(error);
     case Strategy::Epoll: return mux_epoll_create(false, maxevents, error);
     case Strategy::EpollEt: return mux_epoll_create(true, maxevents, error);
-    case Strategy::Blocking: break;
+    default: break;
   }
-  error = "the blocking strategy has no multiplexer: it uses a thread per connection";
+  error = "the " + std::string(strategy_name(s)) + " strategy has no multiplexer of its own: " +
+          std::string(strategy_info(s).summary);
   return nullptr;
 }
 

@@ -80,7 +80,55 @@ class EpollMux final : public Mux {
   std::vector<epoll_event> events_;       // epoll_wait's output array (maxevents long)
 };
 
+std::uint32_t set_bits(int flags) {
+  return ((flags & kReadable) ? EPOLLIN : 0u) | ((flags & kWritable) ? EPOLLOUT : 0u) |
+         ((flags & kEdge) ? std::uint32_t(EPOLLET) : 0u) | ((flags & kOneShot) ? std::uint32_t(EPOLLONESHOT) : 0u) |
+         ((flags & kExclusive) ? std::uint32_t(EPOLLEXCLUSIVE) : 0u);
+}
+
+class Set final : public EpollSet {
+ public:
+  explicit Set(int epfd) : epfd_(epfd) {}
+  ~Set() override { ::close(epfd_); }
+  int add(int fd, int flags) override { return ctl(EPOLL_CTL_ADD, fd, flags); }
+  int modify(int fd, int flags) override { return ctl(EPOLL_CTL_MOD, fd, flags); }
+  int del(int fd) override { return ctl(EPOLL_CTL_DEL, fd, 0); }
+  int wait(int timeout_ms, std::vector<MuxEvent>& fired, int maxevents) override {
+    thread_local std::vector<epoll_event> evs;  // each thread its own output array
+    evs.resize(std::size_t(maxevents < 1 ? 1 : maxevents));
+    fired.clear();
+    long n = epoll_wait_(epfd_, evs.data(), int(evs.size()), timeout_ms);
+    if (n < 0) return -errno;
+    for (long i = 0; i < n; i++) {
+      const epoll_event& e = evs[std::size_t(i)];
+      int m = 0;
+      if (e.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) m |= kReadable;
+      if (e.events & EPOLLOUT) m |= kWritable;
+      fired.push_back({e.data.fd, m});
+    }
+    return int(n);
+  }
+
+ private:
+  int ctl(int op, int fd, int flags) {
+    epoll_event ev{};
+    ev.events = set_bits(flags);
+    ev.data.fd = fd;
+    return epoll_ctl_(epfd_, op, fd, &ev) < 0 ? -errno : 0;
+  }
+  int epfd_;
+};
+
 }  // namespace
+
+std::unique_ptr<EpollSet> epoll_set_create(std::string& error) {
+  long epfd = epoll_create1_(EPOLL_CLOEXEC);
+  if (epfd < 0) {
+    error = std::string("epoll_create1: ") + strerror(errno);
+    return nullptr;
+  }
+  return std::make_unique<Set>(int(epfd));
+}
 
 std::unique_ptr<Mux> mux_epoll_create(bool edge_triggered, int maxevents, std::string& error) {
   long epfd = epoll_create1_(EPOLL_CLOEXEC);

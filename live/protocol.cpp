@@ -1,5 +1,6 @@
 // The scenario framing and the Redis protocol subset (see protocol.h).
 #include "live/protocol.h"
+#include "live/sys.h"
 
 #include <charconv>
 #include <chrono>
@@ -45,7 +46,7 @@ long FrameProtocol::handle(std::int64_t& state, std::string_view in, std::string
     pos += size;
     n++;
   }
-  if (n) count(n);
+  if (n) count(n), sys::count_requests(n);
   return long(pos);
 }
 
@@ -160,7 +161,7 @@ long RespProtocol::handle(std::int64_t&, std::string_view in, std::string& out) 
     execute(argv.data(), argv.size(), out);
     n++;
   }
-  if (n) count(n);
+  if (n) count(n), sys::count_requests(n);
   return result < 0 ? -1 : long(pos);
 }
 

@@ -60,6 +60,7 @@ Server::~Server() {
     for (Slot* s : left) s->joined = true;
   }
   if (lfd_ >= 0) ::close(lfd_);
+  for (int fd : extra_lfds_) ::close(fd);
 }
 
 std::string Server::address() const { return opt_.bind + ":" + std::to_string(port_); }
@@ -77,27 +78,42 @@ std::string Server::start() {
   addr.sin_port = htons(std::uint16_t(opt_.port));
   if (inet_pton(AF_INET, opt_.bind.c_str(), &addr.sin_addr) != 1)
     return "bad bind address '" + opt_.bind + "' (expected an IPv4 address such as 127.0.0.1)";
-  // Setup is not part of the program being measured: plain syscalls, not counted.
-  lfd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd_ < 0) return std::string("socket: ") + strerror(errno);
-  int one = 1;
-  setsockopt(lfd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  // Accepted sockets inherit TCP_NODELAY: replies leave at once instead of waiting for the
-  // ACK of the previous one (Nagle), which would otherwise meet the client's delayed ACK.
-  setsockopt(lfd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::bind(lfd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    return "bind " + address() + ": " + strerror(errno);
-  if (::listen(lfd_, std::max(opt_.accept_limit, 4096)) < 0) return std::string("listen: ") + strerror(errno);
-  socklen_t len = sizeof addr;
-  getsockname(lfd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  // The non-blocking loops need a non-blocking listening socket (accept until EAGAIN).
-  if (opt_.strategy != Strategy::Blocking) fcntl(lfd_, F_SETFL, fcntl(lfd_, F_GETFL) | O_NONBLOCK);
+  // Setup is not part of the program being measured: plain syscalls, not counted. With
+  // SO_REUSEPORT every worker has a listening socket of its own on the one port, made here
+  // (before any client connects, so that the kernel spreads every connection among them).
+  const bool reuseport = opt_.strategy == Strategy::Reuseport;
+  const int nlisten = reuseport ? std::max(1, opt_.threads) : 1;
+  for (int k = 0; k < nlisten; k++) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return std::string("socket: ") + strerror(errno);
+    (k == 0 ? lfd_ : extra_lfds_.emplace_back()) = fd;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    // Accepted sockets inherit TCP_NODELAY: replies leave at once instead of waiting for the
+    // ACK of the previous one (Nagle), which would otherwise meet the client's delayed ACK.
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (k > 0) addr.sin_port = htons(std::uint16_t(port_));  // the first socket's port
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+      return "bind " + address() + ": " + strerror(errno);
+    if (::listen(fd, std::max(opt_.accept_limit, 4096)) < 0) return std::string("listen: ") + strerror(errno);
+    if (k == 0) {
+      socklen_t len = sizeof addr;
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+      port_ = ntohs(addr.sin_port);
+    }
+    // The non-blocking loops need a non-blocking listening socket (accept until EAGAIN).
+    if (strategy_info(opt_.strategy).live != LiveServer::ThreadPerConnection)
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
 
   Slot* main = new_slot("P (server)");
   main->fn = [](Server& s, sys::ThreadLog& log, long) {
-    if (s.options().strategy == Strategy::Blocking) run_blocking_server(s, log);
-    else run_event_loop_server(s, log);
+    switch (strategy_info(s.options().strategy).live) {
+      case LiveServer::ThreadPerConnection: run_blocking_server(s, log); break;
+      case LiveServer::EventLoop: run_event_loop_server(s, log); break;
+      case LiveServer::Workers: run_workers_server(s, log); break;
+    }
   };
   int e = pthread_create(&main->tid, nullptr, &Server::thread_main, main);
   if (e) return std::string("pthread_create: ") + strerror(e);
@@ -226,6 +242,9 @@ ServerStats Server::stats() const {
     st.nivcsw += w.nivcsw;
     st.utime_ns += w.utime_ns;
     st.stime_ns += w.stime_ns;
+    st.wasted += w.wasted;
+    st.per_thread.push_back(ThreadMetrics{l.name, w.nvcsw, w.wasted, w.ok[std::size_t(Sys::Accept4)], w.requests,
+                                          w.utime_ns + w.stime_ns});
     st.events_dropped += l.events_dropped;
     st.events.insert(st.events.end(), l.events.begin(), l.events.end());
   }

@@ -3,6 +3,9 @@
 //   server_blocking.cpp  blocking: accept4, then a thread per connection in recvfrom
 //   server_loop.cpp      busy-poll, select, poll, epoll, epoll-et: one thread, one loop,
 //                        the waiting done by the strategy's Mux (mux.h)
+//   server_workers.cpp   epoll-shared, epoll-per-thread, reuseport: N threads, each with the
+//                        same loop, sharing an epoll instance or a listening socket or not
+// Which one runs a strategy is its LiveServer in the strategy table (sim/strategy.h).
 //
 // Both read like the model's programs (sim/programs.cpp) and count every syscall through the
 // seam (sys.h). Unlike the model, a live server accepts inside its loop (connections really
@@ -21,6 +24,7 @@
 
 #include "live/protocol.h"
 #include "live/sys.h"
+#include "sim/metrics.h"
 #include "sim/scenario.h"
 
 namespace eps::live {
@@ -39,6 +43,8 @@ struct ServerOptions {
   // select/poll/epoll: before sleeping in the wait, poll it (timeout 0) for up to this long.
   // Spin-then-sleep: CPU spent so that whoever sends next need not wake us (serve --spin-us).
   std::int64_t spin_ns = 0;
+  int threads = 1;                 // server_workers.cpp: how many worker threads
+  std::uint32_t epoll_flags = 0;   // server_workers.cpp: EPOLLET/EPOLLONESHOT/EPOLLEXCLUSIVE (sim/uapi.h)
 };
 
 // What the server measured about itself, once it has stopped.
@@ -54,6 +60,8 @@ struct ServerStats {
   std::uint64_t refused = 0;                 // closed at once: select's FD_SETSIZE, no thread
   std::uint64_t slow_closed = 0;             // closed for not reading their replies
   std::uint64_t threads = 0;
+  std::uint64_t wasted = 0;                  // wake-ups for nothing (sys.h, Counts::wasted)
+  std::vector<ThreadMetrics> per_thread;     // in the window, by thread (main first)
   std::uint64_t teardown_calls[sys::kSysCount] = {};  // after the window: closing, exiting
   std::uint64_t teardown_eagain = 0;
   std::vector<std::string> thread_names;     // by trace actor
@@ -95,7 +103,8 @@ class Server {
   // ---- for the server loops (server_loop.cpp, server_blocking.cpp) ----
   const ServerOptions& options() const { return opt_; }
   Protocol& protocol() { return *proto_; }
-  int listen_fd() const { return lfd_; }
+  int listen_fd(int k = 0) const { return k == 0 ? lfd_ : extra_lfds_[std::size_t(k - 1)]; }
+  int listen_fds() const { return 1 + int(extra_lfds_.size()); }
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
   bool accept_done() const { return opt_.accept_limit > 0 && accepted_.load() >= opt_.accept_limit; }
   void on_accepted() { accepted_++; open_++; }
@@ -125,6 +134,7 @@ class Server {
   ServerOptions opt_;
   std::shared_ptr<Protocol> proto_;
   int lfd_ = -1;
+  std::vector<int> extra_lfds_;              // reuseport: the other workers' listening sockets
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> window_end_{false};
@@ -140,5 +150,6 @@ class Server {
 // The server loops (one per file), run on the server's main thread.
 void run_blocking_server(Server& s, sys::ThreadLog& log);
 void run_event_loop_server(Server& s, sys::ThreadLog& log);
+void run_workers_server(Server& s, sys::ThreadLog& log);
 
 }  // namespace eps::live

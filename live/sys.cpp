@@ -39,6 +39,13 @@ void enter(ThreadLog& log, Sys s, int fd) {
 
 void exit(ThreadLog& log, Sys s, int fd, long result, int err) {
   log.total.calls[std::size_t(s)]++;
+  if (result >= 0) log.total.ok[std::size_t(s)]++;
+  if (s == Sys::EpollWait || s == Sys::Select || s == Sys::Poll) {
+    if (result > 0) log.woken = true;
+  } else if ((s == Sys::Accept4 || s == Sys::Recvfrom) && log.woken) {
+    if (result < 0 && err == EAGAIN) log.total.wasted++;
+    log.woken = false;
+  }
   if (result < 0 && err == EAGAIN) log.total.eagain++;
   if (result > 0 && s == Sys::EpollWait) log.total.fds_scanned += std::uint64_t(result);
   if (!log.record) return;
@@ -50,6 +57,9 @@ void exit(ThreadLog& log, Sys s, int fd, long result, int err) {
 }  // namespace detail
 
 void attach(ThreadLog* log) { detail::tl_log = log; }
+void count_requests(std::uint64_t n) {
+  if (detail::tl_log) detail::tl_log->total.requests += n;
+}
 ThreadLog* current() { return detail::tl_log; }
 void set_injector(Injector inj) { detail::g_injector = std::move(inj); }
 

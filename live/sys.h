@@ -36,6 +36,12 @@ struct Counts {
   std::uint64_t fds_scanned = 0;        // select/poll: fds passed; epoll_wait: events returned
   std::uint64_t nvcsw = 0, nivcsw = 0;  // voluntary / involuntary context switches
   std::int64_t utime_ns = 0, stime_ns = 0;
+  std::uint64_t ok[kSysCount] = {};     // calls that succeeded (accept4: connections accepted)
+  // Wake-ups for nothing, as the model counts them where user space can see it: a wait
+  // (epoll_wait, select, poll) returned events, and the first accept4 or recvfrom after it
+  // said EAGAIN: another thread got there first.
+  std::uint64_t wasted = 0;
+  std::uint64_t requests = 0;           // requests this thread answered (Protocol)
 };
 
 // One server thread's record. Owned by the server; written only by its thread.
@@ -59,10 +65,13 @@ struct ThreadLog {
   const std::atomic<bool>* window_end = nullptr;
   bool window_taken = false;
   Counts window;
+  bool woken = false;               // a wait returned events; no accept4/recvfrom since
 };
 
 // This thread's syscalls count into `log` from now on (nullptr: stop counting).
 void attach(ThreadLog* log);
+// The protocol answered `n` requests on this thread (counted if the thread has a log).
+void count_requests(std::uint64_t n);
 ThreadLog* current();
 void rusage_begin(ThreadLog& log);  // at the thread's start
 void rusage_end(ThreadLog& log);    // at its end: total's rusage fields = the difference

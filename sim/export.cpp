@@ -75,7 +75,7 @@ class Writer {
 void write_chrome_trace(const Trace& tr, std::ostream& out) {
   Writer w(out);
   w.name(kPidCpus, -1, "CPUs");
-  w.name(kPidTasks, -1, "tasks (" + tr.strategy + ")");
+  w.name(kPidTasks, -1, "tasks (" + std::string(strategy_name(tr.strategy)) + ")");
   w.name(kPidKernel, -1, "kernel counters");
   for (int c = 0; c < tr.cpus; c++) w.name(kPidCpus, c, "CPU " + std::to_string(c));
 
@@ -153,7 +153,9 @@ void write_chrome_trace(const Trace& tr, std::ostream& out) {
       default:
         break;
     }
-    if (ws.ep && ws.ep->rdllist.size() != last_rdl) { last_rdl = ws.ep->rdllist.size(); w.counter("rdllist length", e.t, last_rdl); }
+    std::size_t rdl = 0;  // every epoll instance's ready list, together
+    for (const WsEpoll& ep : ws.eps) rdl += ep.rdllist.size();
+    if (rdl != last_rdl) { last_rdl = rdl; w.counter("rdllist length", e.t, last_rdl); }
     if (ws.ring != last_ring) { last_ring = ws.ring; w.counter("RX ring", e.t, last_ring); }
     if (e.kind == Ev::TaskState || e.kind == Ev::TaskCreate) {
       for (int c = 0; c < tr.cpus; c++) {

@@ -83,6 +83,16 @@ std::uint64_t Metrics::syscalls_total() const {
   return t;
 }
 
+namespace {
+nlohmann::json threads_json(const Metrics& m) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const ThreadMetrics& t : m.threads)
+    rows.push_back({{"name", t.name}, {"wakeups", t.wakeups}, {"wasted_wakeups", t.wasted_wakeups},
+                    {"accepted", t.accepted}, {"requests", t.requests}, {"cpu_ns", t.cpu_ns}});
+  return {{"total", m.threads_total}, {"by_thread", rows}};
+}
+}  // namespace
+
 nlohmann::json to_json(const Metrics& m) {
   using nlohmann::json;
   json failed = json::object();
@@ -92,7 +102,7 @@ nlohmann::json to_json(const Metrics& m) {
   return json{
       {"source", m.source},
       {"scenario", m.scenario},
-      {"strategy", m.strategy},
+      {"strategy", strategy_name(m.strategy)},
       {"seed", m.seed},
       {"events", m.events},
       {"duration_ns", m.duration_ns},
@@ -112,6 +122,8 @@ nlohmann::json to_json(const Metrics& m) {
       {"fds_scanned", m.fds_scanned},
       {"context_switches", {{"voluntary", m.ctx_voluntary}, {"involuntary", m.ctx_involuntary}}},
       {"wakeups", m.wakeups},
+      {"wasted_wakeups", m.wasted_wakeups},
+      {"threads", threads_json(m)},
       {"softirq",
        {{"net_rx", m.softirq_net_rx},
         {"packets", m.softirq_packets},
@@ -201,7 +213,9 @@ Metrics metrics_from_json(const nlohmann::json& j) {
   if (!j.is_object()) bad("(top level)", "must be an object");
   m.source = str(j, "", "source");
   m.scenario = str(j, "", "scenario");
-  m.strategy = str(j, "", "strategy");
+  const std::string strategy = str(j, "", "strategy");
+  if (auto st = parse_strategy(strategy)) m.strategy = *st;
+  else bad("strategy", "is `" + strategy + "`, not one of: " + strategy_names());
   m.seed = u64(j, "", "seed");
   m.events = u64(j, "", "events");
   m.duration_ns = i64(j, "", "duration_ns");
@@ -236,6 +250,25 @@ Metrics metrics_from_json(const nlohmann::json& j) {
   m.ctx_involuntary = u64(cs, "context_switches", "involuntary");
 
   m.wakeups = u64(j, "", "wakeups");
+  // Added with the threaded strategies: absent in files written before them.
+  if (j.contains("wasted_wakeups")) m.wasted_wakeups = u64(j, "", "wasted_wakeups");
+  if (j.contains("threads")) {
+    const auto& th = object(j, "", "threads");
+    m.threads_total = u64(th, "threads", "total");
+    const auto& rows = field(th, "threads", "by_thread");
+    if (!rows.is_array()) bad("threads.by_thread", "must be an array");
+    for (std::size_t i = 0; i < rows.size(); i++) {
+      const std::string p = "threads.by_thread[" + std::to_string(i) + "]";
+      ThreadMetrics t;
+      t.name = str(rows[i], p, "name");
+      t.wakeups = u64(rows[i], p, "wakeups");
+      t.wasted_wakeups = u64(rows[i], p, "wasted_wakeups");
+      t.accepted = u64(rows[i], p, "accepted");
+      t.requests = u64(rows[i], p, "requests");
+      t.cpu_ns = i64(rows[i], p, "cpu_ns");
+      m.threads.push_back(std::move(t));
+    }
+  }
 
   const auto& si = object(j, "", "softirq");
   m.softirq_net_rx = u64(si, "softirq", "net_rx");

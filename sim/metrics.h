@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/strategy.h"
+
 #include <nlohmann/json_fwd.hpp>
 
 namespace eps {
@@ -30,10 +32,22 @@ class LatencyHistogram {
   std::int64_t max_ns_ = 0;
 };
 
+// One server thread's share (the threaded strategies show how evenly the work spreads and
+// how many of each thread's wake-ups were for nothing).
+struct ThreadMetrics {
+  std::string name;
+  std::uint64_t wakeups = 0;        // try_to_wake_up (live: voluntary context switches)
+  std::uint64_t wasted_wakeups = 0; // woken, then accept4/recvfrom said EAGAIN (or slept again)
+  std::uint64_t accepted = 0;       // connections it accepted
+  std::uint64_t requests = 0;       // replies it sent
+  std::int64_t cpu_ns = 0;          // user + system
+  bool operator==(const ThreadMetrics&) const = default;
+};
+
 struct Metrics {
   std::string source = "sim";       // "sim" | "live"
   std::string scenario;             // the scenario's title
-  std::string strategy;             // "epoll", ...
+  Strategy strategy = Strategy::Epoll;
   std::uint64_t seed = 1;
   std::uint64_t events = 0;         // trace events (sim) or recorded syscalls (live)
   std::int64_t duration_ns = 0;     // from the start to the end of the drain
@@ -48,10 +62,17 @@ struct Metrics {
   std::uint64_t fds_scanned = 0;    // select/poll fds examined; ep_send_events items examined
   std::uint64_t ctx_voluntary = 0, ctx_involuntary = 0;  // the server's threads
   std::uint64_t wakeups = 0;        // try_to_wake_up of a server thread
+  std::uint64_t wasted_wakeups = 0; // of them, those whose accept4/recvfrom found nothing
   std::uint64_t softirq_net_rx = 0, softirq_packets = 0;
   std::uint64_t time_squeeze = 0, nic_drops = 0;
   std::int64_t cpu_user_ns = 0, cpu_system_ns = 0, cpu_softirq_ns = 0, cpu_idle_ns = 0,
                cpu_background_ns = 0;  // softirq includes the hard IRQ; system includes switches
+
+  // Per server thread, when there are at most kMaxThreadRows of them (a thread per
+  // connection would make thousands of rows); else empty and `threads_total` says how many.
+  static constexpr std::size_t kMaxThreadRows = 64;
+  std::vector<ThreadMetrics> threads;
+  std::uint64_t threads_total = 0;
 
   std::uint64_t syscalls_total() const;
 };

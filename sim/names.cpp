@@ -90,6 +90,8 @@ std::string_view ev_name(Ev e) {
     case Ev::RdllistRemove: return "rdllist_remove";
     case Ev::ReplyRecv: return "reply_recv";
     case Ev::RequestFailed: return "request_failed";
+    case Ev::FdInstall: return "fd_install";
+    case Ev::ClientConnect: return "client_connect";
     case Ev::Count: break;
   }
   return "?";

@@ -30,33 +30,12 @@
 #endif
 #include <toml++/toml.h>
 
+#include "sim/uapi.h"
+
 namespace eps {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers declared in scenario.h
-
-namespace {
-constexpr std::array<std::string_view, kStrategyCount> kStrategyNames = {
-    "blocking", "busy-poll", "select", "poll", "epoll", "epoll-et"};
-}  // namespace
-
-std::string_view strategy_name(Strategy s) {
-  const auto i = static_cast<std::size_t>(s);
-  return i < kStrategyNames.size() ? kStrategyNames[i] : std::string_view("unknown");
-}
-
-std::optional<Strategy> parse_strategy(std::string_view name) {
-  for (std::size_t i = 0; i < kStrategyNames.size(); ++i)
-    if (kStrategyNames[i] == name) return static_cast<Strategy>(i);
-  return std::nullopt;
-}
-
-const std::vector<Strategy>& all_strategies() {
-  static const std::vector<Strategy> all = {Strategy::Blocking, Strategy::BusyPoll,
-                                            Strategy::Select,   Strategy::Poll,
-                                            Strategy::Epoll,    Strategy::EpollEt};
-  return all;
-}
 
 int Scenario::total_connections() const {
   long long n = 0;
@@ -120,11 +99,18 @@ const std::vector<std::string_view> kTopKeys = {"title",   "description", "seed"
                                                 "server",  "clients",     "background",
                                                 "costs",   "kernel"};
 const std::vector<std::string_view> kMachineKeys = {"cpus"};
-const std::vector<std::string_view> kServerKeys = {"strategy", "work_us", "reply_bytes",
-                                                   "et_read_once"};
+const std::vector<std::string_view> kServerKeys = {"strategy",     "work_us", "reply_bytes",
+                                                   "et_read_once", "threads", "epoll_flags"};
 const std::vector<std::string_view> kClientKeys = {"name",     "connections", "mode",
                                                    "rate_per_s", "requests", "think_us",
-                                                   "request_bytes"};
+                                                   "request_bytes", "connect_at_ms",
+                                                   "connect_gap_us"};
+struct EpollFlag {
+  std::string_view name;
+  std::uint32_t bit;
+};
+const std::vector<EpollFlag> kEpollFlags = {
+    {"EPOLLET", EPOLLET}, {"EPOLLONESHOT", EPOLLONESHOT}, {"EPOLLEXCLUSIVE", EPOLLEXCLUSIVE}};
 const std::vector<std::string_view> kBackgroundKeys = {"name", "count"};
 
 struct CostField {
@@ -416,6 +402,33 @@ class Checker {
       msg += "; did you mean `" + std::string(near) + "`?";
     msg += " (expected one of: " + join(allowed) + ")";
     fail(t.get(key), path, msg);
+  }
+
+  // An array of words, each from a fixed list (epoll_flags = ["EPOLLET"]); empty when absent.
+  std::vector<std::string_view> words(const toml::table& t, std::string_view key, const std::string& path,
+                                      const std::vector<std::string_view>& allowed) const {
+    std::vector<std::string_view> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a) fail(n, path, "expected an array of strings ([\"" + std::string(allowed.front()) + "\"]), got " +
+                              type_phrase(n->type()));
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const toml::node* e = a->get(i);
+      const auto* v = e->as_string();
+      if (!v) fail(e, path, "expected strings, got " + type_phrase(e->type()));
+      std::string_view found;
+      for (auto w : allowed)
+        if (w == v->get()) found = w;
+      if (found.empty()) {
+        std::string msg = "unknown flag `" + printable(v->get()) + "`";
+        if (auto near = closest(v->get(), allowed); !near.empty())
+          msg += "; did you mean `" + std::string(near) + "`?";
+        fail(e, path, msg + " (expected any of: " + join(allowed) + ")");
+      }
+      out.push_back(found);
+    }
+    return out;
   }
 
   // An array of tables ([[name]] or name = [{...}, ...]); nullptr when absent.
@@ -739,12 +752,23 @@ Scenario check(const toml::table& root, const std::string& file) {
   // [server]
   if (const toml::table* s = c.table(root, "server")) {
     c.check_keys(*s, "server.", kServerKeys);
-    std::vector<std::string_view> names(kStrategyNames.begin(), kStrategyNames.end());
+    std::vector<std::string_view> names;
+    for (Strategy st : all_strategies()) names.push_back(strategy_name(st));
     sc.strategy = *parse_strategy(c.choice(*s, "strategy", "server.strategy", names, "epoll"));
     sc.work_us = c.integer(*s, "work_us", "server.work_us", 0, 1'000'000, 20);
     sc.reply_bytes =
         static_cast<int>(c.integer(*s, "reply_bytes", "server.reply_bytes", 1, 65536, 64));
     sc.et_read_once = c.boolean(*s, "et_read_once", "server.et_read_once", false);
+    sc.threads = static_cast<int>(c.integer(*s, "threads", "server.threads", 0, 64, 0));
+    std::vector<std::string_view> flag_names;
+    for (const auto& f : kEpollFlags) flag_names.push_back(f.name);
+    for (std::string_view w : c.words(*s, "epoll_flags", "server.epoll_flags", flag_names))
+      for (const auto& f : kEpollFlags)
+        if (f.name == w) sc.epoll_flags |= f.bit;
+    if ((sc.epoll_flags & EPOLLEXCLUSIVE) && (sc.epoll_flags & EPOLLONESHOT))
+      c.fail(s->get("epoll_flags"), "server.epoll_flags",
+             "EPOLLEXCLUSIVE cannot be combined with EPOLLONESHOT: epoll_ctl refuses it with EINVAL "
+             "(fs/eventpoll.c, do_epoll_ctl: EPOLLEXCLUSIVE_OK_BITS)");
   }
 
   // [[clients]]
@@ -775,6 +799,11 @@ Scenario check(const toml::table& root, const std::string& file) {
     g.think_us = c.integer(t, "think_us", p + ".think_us", 0, 1'000'000'000, 0);
     g.request_bytes =
         static_cast<int>(c.integer(t, "request_bytes", p + ".request_bytes", 1, 65536, 64));
+    g.connect_at_ms = c.integer(t, "connect_at_ms", p + ".connect_at_ms", 0, 3'600'000, -1);
+    g.connect_gap_us = c.integer(t, "connect_gap_us", p + ".connect_gap_us", 0, 1'000'000, 0);
+    if (!g.connects_during_run() && t.get("connect_gap_us"))
+      c.fail(t.get("connect_gap_us"), p + ".connect_gap_us",
+             "needs connect_at_ms: without it the connections are made before the run");
     total += g.connections;
     sc.clients.push_back(std::move(g));
   }

@@ -10,17 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/strategy.h"
+
 namespace eps {
 
 using SimTime = std::int64_t;  // nanoseconds since the start of the run
-
-// The six server programs. Order matters: it is the column order of `compare`.
-enum class Strategy : std::uint8_t { Blocking, BusyPoll, Select, Poll, Epoll, EpollEt };
-inline constexpr int kStrategyCount = 6;
-
-std::string_view strategy_name(Strategy s);                      // "busy-poll"
-std::optional<Strategy> parse_strategy(std::string_view name);   // nullopt if unknown
-const std::vector<Strategy>& all_strategies();
 
 enum class ClientMode : std::uint8_t { Open, Closed };
 
@@ -32,6 +26,13 @@ struct ClientGroup {
   int requests = 0;           // closed loop: per connection; 0 = until duration_ms
   std::int64_t think_us = 0;  // closed loop: pause between a reply and the next request
   int request_bytes = 64;     // one segment (skb) per request: 1..65536
+  // When the connections are made. Absent (connect_at_ms < 0): before the run, so they wait
+  // in the accept queue at t = 0. Otherwise connection i of the group connects at
+  // connect_at_ms + i * connect_gap_us (its handshake's last ACK then crosses the wire), and
+  // sends its first request once connected.
+  std::int64_t connect_at_ms = -1;
+  std::int64_t connect_gap_us = 0;
+  bool connects_during_run() const { return connect_at_ms >= 0; }
 };
 
 struct BackgroundGroup {
@@ -81,12 +82,16 @@ struct Scenario {
   std::int64_t work_us = 20;         // user-mode CPU per request
   int reply_bytes = 64;
   bool et_read_once = false;         // epoll-et only: the pitfall (read once, not to EAGAIN)
+  int threads = 0;                   // worker threads of the threaded strategies (0: one per CPU)
+  std::uint32_t epoll_flags = 0;     // threaded epoll strategies: EPOLLET / EPOLLONESHOT on the
+                                     // connections, EPOLLEXCLUSIVE on the listening socket
   std::vector<ClientGroup> clients;
   std::vector<BackgroundGroup> background;
   Costs costs;
   KernelParams kernel;
 
   int total_connections() const;
+  int server_threads() const { return threads > 0 ? threads : cpus; }
   SimTime send_start_ns() const { return start_ms * 1'000'000; }
   SimTime send_end_ns() const { return (start_ms + duration_ms) * 1'000'000; }
   SimTime effective_slice_ns() const;

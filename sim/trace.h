@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/scenario.h"
+#include "sim/strategy.h"
 
 namespace eps {
 
@@ -38,11 +39,27 @@ enum class WaitKind : std::uint8_t {
   EpWait,         // a task in ep_poll on ep->wq (exclusive)
 };
 
+// Who an event is about. Sockets are numbered by a socket id (sid): connection sockets
+// first, sid = the connection's index (the order of [[clients]]), then the listening sockets
+// (sid = connections + k). An fd is what a program holds: the fd table (FdInstall, FdClose)
+// maps it to a socket or an epoll instance, as fs/file.c does, so the same connection may be
+// fd 4 under one strategy and fd 5 under another. Epoll instances are numbered in creation
+// order (eid). A wait queue is named by its owner: a sid, or kEpWq | eid for an ep->wq.
+inline constexpr std::uint32_t kEpWq = 0x80000000u;
+
+enum class FileKind : std::uint8_t { Socket, Epoll };
+
+// How WaitAdd/WaitRemove/WaitWake encode an entry in field `a`: the WaitKind, and (WaitAdd)
+// whether it is exclusive and whether it went to the tail of the queue (else the head).
+inline constexpr std::uint32_t kWaitExclusive = 0x100, kWaitAtTail = 0x200;
+inline WaitKind wait_kind_of(std::uint32_t a) { return WaitKind(a & 0xff); }
+
 enum class Ev : std::uint8_t {
   // --- setup (the world's cast) ---
   TaskCreate,      // actor=task, a=TaskKind, b=name index in Trace::strings, obj=cpu hint
-  SocketCreate,    // obj=fd, a=connection index (or ~0 for the listening socket)
-  EpollCreate,     // obj=epfd
+  SocketCreate,    // obj=sid, a=connection (kNone: a listening socket), b=the listener sid whose
+                   // accept queue the connection waits in (kNone for a listener)
+  EpollCreate,     // obj=eid (ep_alloc)
   FdClose,         // obj=fd, a=reason (0 closed, 1 refused: fd >= FD_SETSIZE)
   // --- CPUs and the scheduler ---
   CpuMode,         // cpu, a=CpuMode, actor=task running (or kNoTask)
@@ -50,14 +67,15 @@ enum class Ev : std::uint8_t {
   ContextSwitch,   // cpu, actor=next task (kNoTask = idle), a=prev task, b=1 if involuntary
   TryToWakeUp,     // actor=woken task, cpu=target cpu, a=1 if it preempts the current task
   // --- the task's program ---
-  ProgramLine,     // actor=task, a=line number in the strategy's program (0-based)
-  SyscallEnter,    // actor=task, a=Sys, obj=fd argument (or ~0), cpu
+  ProgramLine,     // actor=task, a=line of Trace::program (0-based)
+  SyscallEnter,    // actor=task, a=Sys, obj=fd argument (or kNone), cpu
   SyscallExit,     // actor=task, a=Sys, b=result as int32 (-11 = -EAGAIN), obj=fd, cpu
   UserWork,        // actor=task, a=request's connection, b=work ns: the server handles one request
   PollScan,        // actor=task, obj=Sys (select/poll/epoll_wait), a=fds or items examined, b=ready
   // --- the wire and the NIC ---
   ClientSend,      // obj=connection, a=request id (per connection), flow=packet id
-  NicRx,           // obj=connection, a=ring occupancy after, flow=packet id  (DMA into ring)
+  NicRx,           // obj=connection, a=ring occupancy after, b=request id (kNone: the handshake's
+                   // ACK), flow=packet id  (DMA into ring)
   NicDrop,         // obj=connection, a=ring occupancy, flow=packet id
   HardIrq,         // cpu, a=1 entry / 0 exit
   NapiSchedule,    // cpu: napi_schedule put the NAPI instance on poll_list, raised NET_RX
@@ -65,23 +83,28 @@ enum class Ev : std::uint8_t {
   NapiRx,          // cpu, obj=connection, a=ring occupancy after, flow: the NAPI poll takes a packet
   TimeSqueeze,     // cpu: net_rx_action ran out of budget
   // --- sockets and wait queues ---
-  SkbQueue,        // obj=fd, a=sk_receive_queue length after, flow=packet id (tcp_data_ready)
-  SkbDequeue,      // obj=fd, a=queue length after, actor=task, flow=packet id (recvfrom)
-  WaitAdd,         // obj=owner fd (socket or epfd), a=WaitKind, b=task or epitem fd
-  WaitRemove,      // obj=owner fd, a=WaitKind, b=task or epitem fd
-  WaitWake,        // obj=owner fd, a=WaitKind, b=task or epitem fd: the entry's callback runs
-  // --- epoll ---
-  EpitemInsert,    // obj=epfd, a=fd, b=events mask (ep_insert); the tree insert follows
-  EpitemRemove,    // obj=epfd, a=fd (ep_remove)
-  EpitemModify,    // obj=epfd, a=fd, b=new events mask (ep_modify, re-arms EPOLLONESHOT)
-  RbRotate,        // obj=epfd, a=fd of the node rotated about, b=0 left / 1 right
-  RbRecolor,       // obj=epfd, a=fd, b=0 red / 1 black
-  RdllistAdd,      // obj=epfd, a=fd (ep_poll_callback, or LT re-queue in ep_send_events)
-  RdllistRemove,   // obj=epfd, a=fd (ep_send_events took it)
+  SkbQueue,        // obj=sid, a=sk_receive_queue length after, b=ring occupancy, flow=packet id
+  SkbDequeue,      // obj=sid, a=queue length after, actor=task, flow=packet id (recvfrom)
+  WaitAdd,         // obj=wait queue (sid or kEpWq|eid), a=WaitKind, b=task, or the eid of an
+                   // EpCallback entry (the epitem of this socket in that epoll instance)
+  WaitRemove,      // as WaitAdd
+  WaitWake,        // as WaitAdd: the entry's wake function runs
+  // --- epoll (obj=eid, a=fd: an epitem is keyed by (file, fd)) ---
+  EpitemInsert,    // b=events mask (ep_insert); the tree insert follows
+  EpitemRemove,    // (ep_remove)
+  EpitemModify,    // b=new events mask (ep_modify, re-arms EPOLLONESHOT)
+  RbRotate,        // b=0 left / 1 right: a rotation about the node of fd a
+  RbRecolor,       // b=0 red / 1 black
+  RdllistAdd,      // b=list length after (ep_poll_callback, LT re-queue in ep_send_events, ...)
+  RdllistRemove,   // b=list length after (ep_send_events took it, or ep_remove)
   // --- the client side ---
   ReplySend,       // obj=connection, a=request id, flow: the reply leaves on the wire (sendto)
   ReplyRecv,       // obj=connection, a=request id, flow=packet id, b=latency in us (capped)
   RequestFailed,   // obj=connection, a=request id, b=FailReason
+  // --- added in trace format 2 ---
+  FdInstall,       // obj=fd, a=FileKind, b=sid or eid: alloc_fd (lowest free) + fd_install
+  ClientConnect,   // obj=connection, flow=packet id: the client's connect(); its handshake's
+                   // last ACK crosses the wire like a request (NicRx with b = kNone)
   Count
 };
 std::string_view ev_name(Ev e);
@@ -112,10 +135,11 @@ struct Trace {
   // queues, lists and tree are not in it.
   std::string source = "sim";
   std::string scenario_title;
-  std::string strategy;            // strategy_name()
+  Strategy strategy = Strategy::Epoll;
   std::uint64_t seed = 1;
   int cpus = 1;
-  int connections = 0;
+  int connections = 0;             // connection sockets: sids 0 .. connections - 1
+  int listeners = 1;               // listening sockets: sids connections .. + listeners - 1
   std::int64_t end_ns = 0;         // when the run stopped
   std::vector<std::string> strings;  // task names etc.
   std::vector<std::string> program;  // the server program's listing (ProgramLine indexes it)

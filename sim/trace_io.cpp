@@ -1,5 +1,6 @@
 #include "sim/trace_io.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <fstream>
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "sim/wait.h"
 
 namespace eps {
 
@@ -37,8 +40,9 @@ void put(std::vector<unsigned char>& out, T v) {
 }  // namespace
 
 void write_trace_file(const Trace& tr, const std::string& path) {
-  nlohmann::json h = {{"source", tr.source}, {"title", tr.scenario_title}, {"strategy", tr.strategy}, {"seed", tr.seed},
-                      {"cpus", tr.cpus}, {"connections", tr.connections}, {"end_ns", tr.end_ns},
+  nlohmann::json h = {{"source", tr.source}, {"title", tr.scenario_title}, {"strategy", strategy_name(tr.strategy)},
+                      {"seed", tr.seed}, {"cpus", tr.cpus}, {"connections", tr.connections},
+                      {"listeners", tr.listeners}, {"end_ns", tr.end_ns},
                       {"strings", tr.strings}, {"program", tr.program},
                       {"events", tr.events.size()}};
   std::string hs = h.dump();
@@ -67,8 +71,8 @@ Trace read_trace_file(const std::string& path) {
   std::uint32_t version, hlen;
   std::memcpy(&version, data.data() + 8, 4);
   std::memcpy(&hlen, data.data() + 12, 4);
-  if (version != kTraceVersion)
-    fail(path, "trace format version " + std::to_string(version) + " is not supported (this build reads " +
+  if (version != kTraceVersion && version != 1)
+    fail(path, "trace format version " + std::to_string(version) + " is not supported (this build reads 1 and " +
                    std::to_string(kTraceVersion) + ")");
   if (data.size() < 16 + std::size_t(hlen))
     fail(path, "truncated: the header is cut off");
@@ -79,10 +83,14 @@ Trace read_trace_file(const std::string& path) {
     tr.source = h.value("source", std::string("sim"));  // absent in files written before it
     if (tr.source != "sim" && tr.source != "live") throw std::runtime_error("source must be sim or live");
     tr.scenario_title = h.at("title").get<std::string>();
-    tr.strategy = h.at("strategy").get<std::string>();
+    const std::string strategy = h.at("strategy").get<std::string>();
+    auto st = parse_strategy(strategy);
+    if (!st) throw std::runtime_error("unknown strategy `" + strategy + "` (this build knows " + strategy_names() + ")");
+    tr.strategy = *st;
     tr.seed = h.at("seed").get<std::uint64_t>();
     tr.cpus = h.at("cpus").get<int>();
     tr.connections = h.at("connections").get<int>();
+    tr.listeners = version == 1 ? 1 : h.at("listeners").get<int>();
     tr.end_ns = h.at("end_ns").get<std::int64_t>();
     tr.strings = h.at("strings").get<std::vector<std::string>>();
     tr.program = h.at("program").get<std::vector<std::string>>();
@@ -105,12 +113,84 @@ Trace read_trace_file(const std::string& path) {
   if (fnv1a(data.data(), need - 8) != sum) fail(path, "corrupt: checksum mismatch");
   tr.events.resize(count);
   if (count) std::memcpy(tr.events.data(), data.data() + body, count * sizeof(TraceEvent));
+  if (tr.connections < 0 || tr.listeners < 0) fail(path, "bad header: negative socket counts");
   for (std::size_t i = 0; i < tr.events.size(); i++) {
     const TraceEvent& e = tr.events[i];
     if (e.kind >= Ev::Count || e.cpu >= tr.cpus || (i > 0 && e.t < tr.events[i - 1].t))
       fail(path, "corrupt: event " + std::to_string(i) + " is not valid");
   }
+  if (version == 1) tr.events = convert_v1_events(tr, tr.events);
   return tr;
+}
+
+// Version 1 named a socket by its fd, fixed at the start: the listening socket was fd 3, the
+// epoll instance (at most one) its epfd, each connection its fd. Version 2 names sockets by
+// sid (connections, then the listener), epoll instances by eid, and records the fd table.
+std::vector<TraceEvent> convert_v1_events(const Trace& hdr, const std::vector<TraceEvent>& v1) {
+  const std::uint32_t listener = std::uint32_t(std::max(0, hdr.connections));
+  std::vector<std::uint32_t> sid_of_fd;  // fd -> sid (kNone: not a socket)
+  std::uint32_t epfd = kNone;
+  auto sid = [&](std::uint32_t fd) {
+    if (fd == 3) return listener;
+    return fd < sid_of_fd.size() ? sid_of_fd[fd] : kNone;
+  };
+  auto wq = [&](std::uint32_t owner) { return owner == epfd ? (kEpWq | 0u) : sid(owner); };
+  std::vector<TraceEvent> out;
+  out.reserve(v1.size() + v1.size() / 8 + 4);
+  auto push = [&](TraceEvent e) {
+    e.seq = std::uint32_t(out.size());
+    out.push_back(e);
+  };
+  // The listening socket and its fd, before anything else.
+  const SimTime t0 = v1.empty() ? 0 : v1.front().t;
+  push(TraceEvent{t0, 0, Ev::SocketCreate, 0, kNoTask, listener, kNone, kNone, kNone});
+  push(TraceEvent{t0, 0, Ev::FdInstall, 0, kNoTask, 3, std::uint32_t(FileKind::Socket), listener, kNone});
+  for (TraceEvent e : v1) {
+    switch (e.kind) {
+      case Ev::SocketCreate: {
+        if (e.a == kNone) break;  // the listener: made above
+        const std::uint32_t fd = e.obj, conn = e.a;
+        if (fd < (1u << 24)) {
+          if (sid_of_fd.size() <= fd) sid_of_fd.resize(fd + 1u, kNone);
+          sid_of_fd[fd] = conn;
+        }
+        push(TraceEvent{e.t, 0, Ev::SocketCreate, e.cpu, kNoTask, conn, conn, listener, kNone});
+        // Version 1 gave the fd at the start; so does the converted trace.
+        e.kind = Ev::FdInstall;
+        e.a = std::uint32_t(FileKind::Socket);
+        e.b = conn;
+        push(e);
+        continue;
+      }
+      case Ev::EpollCreate:
+        epfd = e.obj;
+        push(TraceEvent{e.t, 0, Ev::EpollCreate, e.cpu, e.actor, 0, 0, 0, kNone});
+        push(TraceEvent{e.t, 0, Ev::FdInstall, e.cpu, e.actor, epfd, std::uint32_t(FileKind::Epoll), 0, kNone});
+        continue;
+      case Ev::SkbQueue:
+      case Ev::SkbDequeue:
+        e.obj = sid(e.obj);
+        break;
+      case Ev::WaitAdd:
+      case Ev::WaitRemove:
+      case Ev::WaitWake: {
+        const bool ep_hook = WaitKind(e.a) == WaitKind::EpCallback;
+        const bool exclusive = WaitKind(e.a) == WaitKind::EpWait || (e.obj == 3 && WaitKind(e.a) == WaitKind::TaskWake);
+        e.obj = wq(e.obj);
+        if (ep_hook) e.b = 0;  // the epitem's instance
+        if (e.kind == Ev::WaitAdd) e.a |= kWaitAtTail | (exclusive ? kWaitExclusive : 0);  // v1 appended
+        break;
+      }
+      case Ev::EpitemInsert: case Ev::EpitemRemove: case Ev::EpitemModify: case Ev::RbRotate:
+      case Ev::RbRecolor: case Ev::RdllistAdd: case Ev::RdllistRemove:
+        e.obj = 0;
+        break;
+      default:
+        break;
+    }
+    push(e);
+  }
+  return out;
 }
 
 }  // namespace eps

@@ -11,137 +11,152 @@ namespace eps {
 namespace {
 
 void erase_wait(std::vector<WsWait>& wq, WaitKind kind, std::uint32_t who) {
-  auto it = std::find(wq.begin(), wq.end(), WsWait{kind, who});
+  auto it = std::find_if(wq.begin(), wq.end(), [&](const WsWait& x) { return x.kind == kind && x.who == who; });
   if (it != wq.end()) wq.erase(it);
 }
 
-// Closes the open interval of a CPU's current mode at time t.
-void account(WsCpu& c, std::vector<WsTask>& tasks, SimTime t) {
-  SimTime dt = t - c.mode_since;
-  if (dt <= 0) return;
-  c.busy_ns[std::size_t(c.mode)] += dt;
-  if (c.mode_task != kNoTask && c.mode_task < tasks.size()) {
-    WsTask& k = tasks[c.mode_task];
-    if (c.mode == CpuMode::User) k.utime += dt;
-    else if (c.mode == CpuMode::System || c.mode == CpuMode::Switch) k.stime += dt;
-  }
-  c.mode_since = t;
-}
+template <class T>
+T* slot(std::vector<T>& v, std::uint32_t i) { return i < v.size() ? &v[i] : nullptr; }
 
 }  // namespace
 
 const WsSocket* WorldState::socket_fd(std::uint32_t fd) const {
-  if (fd >= fd_conn.size() || fd_conn[fd] < 0) return nullptr;
-  return &sockets[std::size_t(fd_conn[fd])];
+  if (fd >= files.size() || !files[fd].used || files[fd].kind != FileKind::Socket) return nullptr;
+  return files[fd].id < sockets.size() ? &sockets[files[fd].id] : nullptr;
+}
+
+const WsSocket* WorldState::socket_conn(std::uint32_t conn) const {
+  return conn < sockets.size() && sockets[conn].conn == conn ? &sockets[conn] : nullptr;
+}
+
+const WsEpoll* WorldState::epoll_fd(std::uint32_t fd) const {
+  if (fd >= files.size() || !files[fd].used || files[fd].kind != FileKind::Epoll) return nullptr;
+  return files[fd].id < eps.size() ? &eps[files[fd].id] : nullptr;
 }
 
 std::size_t WorldState::approx_bytes() const {
   std::size_t n = sizeof(*this) + cpus.size() * sizeof(WsCpu) + tasks.size() * (sizeof(WsTask) + 16) +
-                  fd_conn.size() * 4 + wire.size() * sizeof(WirePacket) + 8192 * 4;
-  for (const WsSocket& s : sockets) n += sizeof(WsSocket) + s.wq.size() * sizeof(WsWait);
-  if (ep) n += ep->rbr.size() * sizeof(RbTree::Node) + (ep->watched.size() + ep->rdllist.size()) * 4;
+                  files.size() * sizeof(WsFile) + wire.size() * sizeof(WirePacket) + 8192 * 4 +
+                  acct.tasks.size() * sizeof(TaskTime) + acct.cpus.size() * sizeof(CpuTime);
+  for (const WsSocket& s : sockets) n += sizeof(WsSocket) + s.wq.size() * sizeof(WsWait) + s.accept_queue.size() * 4;
+  for (const WsEpoll& ep : eps) n += sizeof(WsEpoll) + ep.rbr.size() * sizeof(RbTree::Node) + (ep.watched.size() + ep.rdllist.size()) * 4;
   return n;
 }
 
 WorldState initial_world(const Trace& trace) {
   WorldState w;
-  w.cpus.resize(std::size_t(std::max(1, trace.cpus)));
-  w.sockets.reserve(std::size_t(trace.connections));
+  const int cpus = std::max(1, trace.cpus);
+  w.cpus.resize(std::size_t(cpus));
+  w.acct = Accounting(cpus);
+  w.sockets.resize(std::size_t(std::max(0, trace.connections) + std::max(0, trace.listeners)));
+  w.files.resize(3, WsFile{true, FileKind::Socket, kNone});  // stdio
   return w;
 }
 
 void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
   w.t = e.t;
   w.index++;
-  WsCounters& k = w.counters;
+  w.acct.on(e);  // the one accounting function, as in the model
   auto task = [&](std::uint16_t id) -> WsTask* { return id < w.tasks.size() ? &w.tasks[id] : nullptr; };
-  auto sock = [&](std::uint32_t fd) -> WsSocket* {
-    if (fd >= w.fd_conn.size() || w.fd_conn[fd] < 0) return nullptr;
-    return &w.sockets[std::size_t(w.fd_conn[fd])];
-  };
-  auto wq_of = [&](std::uint32_t owner) -> std::vector<WsWait>* {
-    if (w.ep && owner == w.ep->epfd) return &w.ep->wq;
-    if (owner == 3) return &w.listen_wq;
-    WsSocket* s = sock(owner);
+  auto cpu = [&]() -> WsCpu* { return slot(w.cpus, e.cpu); };
+  auto wq_of = [&](std::uint32_t id) -> std::vector<WsWait>* {
+    if (id & kEpWq) {
+      WsEpoll* ep = slot(w.eps, id & ~kEpWq);
+      return ep ? &ep->wq : nullptr;
+    }
+    WsSocket* s = slot(w.sockets, id);
     return s ? &s->wq : nullptr;
   };
   switch (e.kind) {
     case Ev::TaskCreate: {
+      if (e.actor == kNoTask) break;
       WsTask t;
       t.id = e.actor;
       t.kind = TaskKind(e.a);
       t.name = e.b < trace.strings.size() ? trace.strings[e.b] : "task " + std::to_string(e.actor);
-      t.cpu = int(e.obj);
+      t.cpu = int(std::min<std::uint32_t>(e.obj, std::uint32_t(w.cpus.size() - 1)));
       t.state = TaskState::Runnable;
       if (w.tasks.size() <= e.actor) w.tasks.resize(e.actor + 1u);
       w.tasks[e.actor] = std::move(t);
       break;
     }
-    case Ev::SocketCreate: {
-      if (w.sockets.size() <= e.a) w.sockets.resize(e.a + 1u);
-      WsSocket& s = w.sockets[e.a];
-      s.fd = e.obj;
-      s.conn = e.a;
-      if (w.fd_conn.size() <= e.obj) w.fd_conn.resize(e.obj + 1u, -1);
-      w.fd_conn[e.obj] = std::int32_t(e.a);
+    case Ev::SocketCreate:
+      if (WsSocket* s = slot(w.sockets, e.obj)) {
+        s->sid = e.obj;
+        s->conn = e.a;
+        s->listener = e.b;
+        s->established = true;
+        if (WsSocket* l = slot(w.sockets, e.b)) l->accept_queue.push_back(e.obj);
+      }
+      break;
+    case Ev::FdInstall: {
+      if (e.obj >= (1u << 24)) break;  // no fd table is that large (the trace checker refuses it)
+      if (w.files.size() <= e.obj) w.files.resize(e.obj + 1u);
+      w.files[e.obj] = WsFile{true, FileKind(e.a), e.b};
+      if (FileKind(e.a) == FileKind::Epoll) {
+        if (WsEpoll* ep = slot(w.eps, e.b)) ep->fd = std::int32_t(e.obj);
+      } else if (WsSocket* s = slot(w.sockets, e.b)) {
+        s->fd = std::int32_t(e.obj);
+        if (!s->listening()) {
+          s->accepted = true;
+          if (WsSocket* l = slot(w.sockets, s->listener)) {
+            auto& q = l->accept_queue;
+            auto it = std::find(q.begin(), q.end(), s->sid);
+            if (it != q.end()) q.erase(it);
+          }
+        }
+      }
       break;
     }
     case Ev::EpollCreate:
-      w.ep.emplace();
-      w.ep->epfd = e.obj;
+      if (e.obj < (1u << 20)) {
+        if (w.eps.size() <= e.obj) w.eps.resize(e.obj + 1u);
+        w.eps[e.obj].eid = e.obj;
+        w.eps[e.obj].owner = e.actor;
+      }
       break;
     case Ev::FdClose:
-      if (WsSocket* s = sock(e.obj)) { s->closed = true; s->rxq = 0; }
+      if (WsFile* f = slot(w.files, e.obj); f && f->used) {
+        if (f->kind == FileKind::Socket)
+          if (WsSocket* s = slot(w.sockets, f->id)) { s->closed = true; s->rxq = 0; }
+        f->used = false;
+      }
       break;
-    case Ev::CpuMode: {
-      WsCpu& c = w.cpus[e.cpu];
-      account(c, w.tasks, e.t);
-      c.mode = CpuMode(e.a);
-      c.mode_task = e.actor;
+    case Ev::CpuMode:
+      if (WsCpu* c = cpu()) {
+        c->mode = CpuMode(e.a);
+        c->mode_task = e.actor;
+      }
       break;
-    }
     case Ev::TaskState:
       if (WsTask* t = task(e.actor)) { t->state = TaskState(e.a); t->cpu = e.cpu; }
       break;
-    case Ev::ContextSwitch: {
-      WsCpu& c = w.cpus[e.cpu];
-      if (WsTask* prev = task(std::uint16_t(e.a))) {
-        if (e.b == 1) prev->nivcsw++;
-        else if (prev->state == TaskState::Sleeping) prev->nvcsw++;
-      }
-      c.curr = e.actor;
+    case Ev::ContextSwitch:
+      if (WsCpu* c = cpu()) c->curr = e.actor;
       break;
-    }
     case Ev::TryToWakeUp:
-      if (WsTask* t = task(e.actor); t && t->server()) k.wakeups++;
       break;
     case Ev::ProgramLine:
       if (WsTask* t = task(e.actor)) t->line = int(e.a);
       break;
     case Ev::SyscallEnter:
-      k.syscalls[e.a]++;
       if (WsTask* t = task(e.actor)) { t->in_sys = Sys(e.a); t->sys_fd = e.obj; }
       break;
-    case Ev::SyscallExit: {
-      int result = int(std::int32_t(e.b));
-      if (Sys(e.a) == Sys::Recvfrom && result == -11) k.eagain++;
+    case Ev::SyscallExit:
       if (WsTask* t = task(e.actor)) {
         t->in_sys = Sys::None;
         t->last_sys = Sys(e.a);
-        t->last_result = result;
+        t->last_result = int(std::int32_t(e.b));
       }
-      if (Sys(e.a) == Sys::Accept4 && result >= 0)
-        if (WsSocket* s = sock(std::uint32_t(result))) s->accepted = true;
       break;
-    }
     case Ev::UserWork:
-      break;
     case Ev::PollScan:
-      k.fds_scanned += e.a;
       break;
     case Ev::ClientSend:
-      k.sent++;
-      w.wire.push_back(WirePacket{e.flow, e.obj, e.a, e.t, false});
+      w.wire.push_back(WirePacket{e.flow, e.obj, e.a, e.t, false, false});
+      break;
+    case Ev::ClientConnect:
+      w.wire.push_back(WirePacket{e.flow, e.obj, 0, e.t, false, true});
       break;
     case Ev::NicRx:
     case Ev::NicDrop: {
@@ -149,58 +164,55 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
                              [&](const WirePacket& p) { return p.flow == e.flow && !p.reply; });
       if (it != w.wire.end()) w.wire.erase(it);
       if (e.kind == Ev::NicRx) w.ring = e.a;
-      else k.nic_drops++;
       break;
     }
     case Ev::HardIrq:
-      w.cpus[e.cpu].hardirq = e.a == 1;
+      if (WsCpu* c = cpu()) c->hardirq = e.a == 1;
       break;
     case Ev::NapiSchedule:
       w.napi_scheduled = true;
       break;
-    case Ev::Softirq: {
-      WsCpu& c = w.cpus[e.cpu];
-      if (e.actor == kNoTask) c.softirq = e.a == 1;  // not when ksoftirqd runs it as a task
-      if (e.a == 1) {
-        k.net_rx++;
-        c.softirq_packets = 0;
-      } else if (w.ring == 0) {
-        w.napi_scheduled = false;  // napi_complete_done: the ring was empty
+    case Ev::Softirq:
+      if (WsCpu* c = cpu()) {
+        if (e.actor == kNoTask) c->softirq = e.a == 1;  // not when ksoftirqd runs it as a task
+        if (e.a == 1) c->softirq_packets = 0;
+        else if (w.ring == 0) w.napi_scheduled = false;  // napi_complete_done: the ring was empty
       }
       break;
-    }
     case Ev::NapiRx:
-      k.softirq_packets++;
       w.ring = e.a;
-      w.cpus[e.cpu].softirq_packets++;
+      if (WsCpu* c = cpu()) c->softirq_packets++;
       break;
     case Ev::TimeSqueeze:
-      k.time_squeeze++;
       break;
     case Ev::SkbQueue:
-      if (WsSocket* s = sock(e.obj)) { s->rxq = e.a; s->received++; }
+      if (WsSocket* s = slot(w.sockets, e.obj)) { s->rxq = e.a; s->received++; }
       break;
     case Ev::SkbDequeue:
-      if (WsSocket* s = sock(e.obj)) s->rxq = e.a;
+      if (WsSocket* s = slot(w.sockets, e.obj)) s->rxq = e.a;
       break;
     case Ev::WaitAdd:
-      if (auto* wq = wq_of(e.obj)) wq->push_back(WsWait{WaitKind(e.a), e.b});
+      if (auto* wq = wq_of(e.obj)) {
+        WsWait x{wait_kind_of(e.a), e.b, (e.a & kWaitExclusive) != 0};
+        if (e.a & kWaitAtTail) wq->push_back(x);
+        else wq->insert(wq->begin(), x);
+      }
       break;
     case Ev::WaitRemove:
-      if (auto* wq = wq_of(e.obj)) erase_wait(*wq, WaitKind(e.a), e.b);
+      if (auto* wq = wq_of(e.obj)) erase_wait(*wq, wait_kind_of(e.a), e.b);
       break;
     case Ev::WaitWake:
       break;
     case Ev::EpitemInsert:
-      if (w.ep) {
-        w.ep->rbr.insert(RbKey{e.a, std::int32_t(e.a)});
-        w.ep->watched.push_back(e.a);
+      if (WsEpoll* ep = slot(w.eps, e.obj)) {
+        ep->rbr.insert(RbKey{e.a, std::int32_t(e.a)});
+        ep->watched.push_back(e.a);
       }
       break;
     case Ev::EpitemRemove:
-      if (w.ep) {
-        w.ep->rbr.erase(RbKey{e.a, std::int32_t(e.a)});
-        auto& v = w.ep->watched;
+      if (WsEpoll* ep = slot(w.eps, e.obj)) {
+        ep->rbr.erase(RbKey{e.a, std::int32_t(e.a)});
+        auto& v = ep->watched;
         v.erase(std::remove(v.begin(), v.end(), e.a), v.end());
       }
       break;
@@ -209,42 +221,40 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
     case Ev::RbRecolor:
       break;  // the tree's shape follows from the inserts; these are for the animation
     case Ev::RdllistAdd:
-      if (w.ep) w.ep->rdllist.push_back(e.a);
+      if (WsEpoll* ep = slot(w.eps, e.obj)) ep->rdllist.push_back(e.a);
       break;
     case Ev::RdllistRemove:
-      if (w.ep) {
-        auto& v = w.ep->rdllist;
+      if (WsEpoll* ep = slot(w.eps, e.obj)) {
+        auto& v = ep->rdllist;
         auto it = std::find(v.begin(), v.end(), e.a);
         if (it != v.end()) v.erase(it);
       }
       break;
     case Ev::ReplySend:
-      w.wire.push_back(WirePacket{e.flow, e.obj, e.a, e.t, true});
+      w.wire.push_back(WirePacket{e.flow, e.obj, e.a, e.t, true, false});
       break;
     case Ev::ReplyRecv: {
       auto it = std::find_if(w.wire.begin(), w.wire.end(),
                              [&](const WirePacket& p) { return p.flow == e.flow && p.reply; });
       if (it != w.wire.end()) w.wire.erase(it);
-      k.completed++;
-      k.latency.add(SimTime(e.b) * 1000);
       break;
     }
     case Ev::RequestFailed:
-      if (e.b < 3) k.fail(FailReason(e.b));
-      break;
     case Ev::Count:
       break;
   }
 }
 
-Metrics metrics_of(const WorldState& w0, const Trace& trace, std::optional<SimTime> at) {
-  WorldState w = w0;  // cheap enough for a view; accounting closes the open intervals
-  SimTime t = at.value_or(w.t);
-  for (WsCpu& c : w.cpus) account(c, w.tasks, t);
-  CpuSplit split;
-  for (const WsTask& tk : w.tasks) split.add_task(tk);
-  for (const WsCpu& c : w.cpus) split.add_cpu(c);
-  return make_metrics(RunInfo{trace.scenario_title, trace.strategy, trace.seed, w.index, t}, w.counters, split);
+Metrics metrics_of(const WorldState& w, const Trace& trace, std::optional<SimTime> at) {
+  Accounting acct = w.acct;  // cheap enough for a view; closing the open intervals changes it
+  const SimTime t = at.value_or(w.t);
+  acct.close_all(t);
+  RunInfo run{trace.scenario_title, trace.strategy, trace.seed, w.index, t, {}};
+  for (const WsTask& tk : w.tasks) {
+    if (run.task_names.size() <= tk.id) run.task_names.resize(tk.id + 1u);
+    run.task_names[tk.id] = tk.name;
+  }
+  return make_metrics(run, acct);
 }
 
 // ---- Replay -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/counters.h"
+#include "sim/accounting.h"
 #include "sim/metrics.h"
 #include "sim/rbtree.h"
 #include "sim/trace.h"
@@ -18,7 +18,8 @@ namespace eps {
 
 struct WsWait {                       // one wait-queue entry
   WaitKind kind;
-  std::uint32_t who;                  // task id, or the epitem's fd for EpCallback
+  std::uint32_t who;                  // task id, or for EpCallback the epoll instance (eid)
+  bool exclusive = false;
   bool operator==(const WsWait&) const = default;
 };
 
@@ -33,8 +34,6 @@ struct WsTask {
   int last_result = 0;                // the last syscall's return value
   Sys last_sys = Sys::None;
   int line = -1;                      // program line it is on
-  std::uint64_t nvcsw = 0, nivcsw = 0;
-  SimTime utime = 0, stime = 0;
   bool server() const { return kind == TaskKind::ServerMain || kind == TaskKind::ServerWorker; }
   bool operator==(const WsTask&) const = default;
 };
@@ -43,25 +42,36 @@ struct WsCpu {
   std::uint16_t curr = kNoTask;       // the task on this CPU (kNoTask: idle)
   CpuMode mode = CpuMode::Idle;
   std::uint16_t mode_task = kNoTask;  // whose time the current mode is
-  SimTime mode_since = 0;
   bool hardirq = false, softirq = false;
   int softirq_packets = 0;            // packets handled in the current net_rx_action run
-  SimTime busy_ns[kCpuModeCount] = {};
   bool operator==(const WsCpu&) const = default;
 };
 
 struct WsSocket {
-  std::uint32_t fd = kNone;
-  std::uint32_t conn = 0;
-  bool accepted = false, closed = false;
+  std::uint32_t sid = kNone;
+  std::uint32_t conn = kNone;         // the connection (kNone: a listening socket)
+  std::uint32_t listener = kNone;     // the listener it arrived on
+  std::int32_t fd = -1;               // the fd that refers to it (-1: none yet)
+  bool established = false, accepted = false, closed = false;
   std::uint32_t rxq = 0;              // sk_receive_queue length
   std::vector<WsWait> wq;
   std::uint64_t received = 0;         // segments queued on it so far
+  std::vector<std::uint32_t> accept_queue;  // a listener's: connections not yet accepted (sids)
+  bool listening() const { return conn == kNone && sid != kNone; }
   bool operator==(const WsSocket&) const = default;
 };
 
+struct WsFile {                       // one slot of the fd table
+  bool used = false;
+  FileKind kind = FileKind::Socket;
+  std::uint32_t id = kNone;           // sid or eid
+  bool operator==(const WsFile&) const = default;
+};
+
 struct WsEpoll {
-  std::uint32_t epfd = kNone;
+  std::uint32_t eid = kNone;
+  std::int32_t fd = -1;               // its epfd
+  std::uint16_t owner = kNoTask;      // the task that created it
   RbTree rbr;                         // rebuilt with the same algorithm, so the same shape
   std::vector<std::uint32_t> watched; // fds in the tree, in insertion order
   std::vector<std::uint32_t> rdllist; // fds in list order
@@ -72,27 +82,30 @@ struct WirePacket {                   // a packet on the wire between a client a
   std::uint32_t flow = 0, conn = 0, req = 0;
   SimTime sent = 0;
   bool reply = false;                 // false: request to the server; true: reply to the client
+  bool handshake = false;             // a connect()'s last ACK
   bool operator==(const WirePacket&) const = default;
 };
-
-using WsCounters = Counters;  // counters as of this point of the trace
 
 struct WorldState {
   SimTime t = 0;                      // time of the last applied event
   std::size_t index = 0;              // events applied: the state is "just before event index"
   std::vector<WsCpu> cpus;
   std::vector<WsTask> tasks;
-  std::vector<WsSocket> sockets;      // by connection
-  std::vector<std::int32_t> fd_conn;  // fd -> connection (-1: not a connection)
-  std::vector<WsWait> listen_wq;      // the listening socket's wait queue
+  std::vector<WsSocket> sockets;      // by sid: connections first, then listeners
+  std::vector<WsFile> files;          // the server's fd table, by fd
+  std::vector<WsEpoll> eps;           // epoll instances, by eid
   std::uint32_t ring = 0;             // NIC RX ring occupancy
   bool napi_scheduled = false;
-  std::optional<WsEpoll> ep;
   std::vector<WirePacket> wire;
-  WsCounters counters;
+  Accounting acct;                    // counters, CPU time and switches as of this point
 
-  // The socket with this fd, or nullptr.
+  const Counters& counters() const { return acct.k; }
+  // The socket an fd refers to now, or nullptr.
   const WsSocket* socket_fd(std::uint32_t fd) const;
+  // A connection's socket (nullptr before it exists).
+  const WsSocket* socket_conn(std::uint32_t conn) const;
+  // The epoll instance an fd refers to now, or nullptr.
+  const WsEpoll* epoll_fd(std::uint32_t fd) const;
   std::size_t approx_bytes() const;
 };
 

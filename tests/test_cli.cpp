@@ -311,7 +311,7 @@ TEST_CASE("run --trace saves a trace that loads with the metrics' event count", 
   REQUIRE_NOTHROW(tr = eps::read_trace_file(path));
   CHECK(tr.events.size() == j.at("events").get<std::size_t>());
   CHECK(tr.events.size() > 0);
-  CHECK(tr.strategy == "select");
+  CHECK(tr.strategy == eps::Strategy::Select);
   CHECK(tr.scenario_title == "small mix");
   CHECK(tr.seed == 7);
   CHECK(tr.connections == 4);

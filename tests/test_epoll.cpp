@@ -23,10 +23,8 @@ Scenario stream(int rate, int ms = 2) {
 }
 
 Co<void> ctl_errors(Simulation& s, Task& t, std::vector<int>* out) {
-  int ep = co_await s.sys_epoll_create1(t);
-  int fd = co_await s.sys_accept4(t, 0, true);
-  auto e = std::uint32_t(ep);
-  auto f = std::uint32_t(fd);
+  int e = co_await s.sys_epoll_create1(t);
+  int f = co_await s.sys_accept4(t, s.listen_fd());
   out->push_back(co_await s.sys_epoll_ctl(t, e, EPOLL_CTL_ADD, f, EPOLLIN));
   out->push_back(co_await s.sys_epoll_ctl(t, e, EPOLL_CTL_ADD, f, EPOLLIN));  // EEXIST
   out->push_back(co_await s.sys_epoll_ctl(t, e, EPOLL_CTL_DEL, f, 0));
@@ -37,12 +35,10 @@ Co<void> ctl_errors(Simulation& s, Task& t, std::vector<int>* out) {
 
 // ONESHOT: one event, then silence until EPOLL_CTL_MOD re-arms it.
 Co<void> oneshot(Simulation& s, Task& t, std::vector<int>* out, bool rearm) {
-  int ep = co_await s.sys_epoll_create1(t);
-  int fd = co_await s.sys_accept4(t, 0, true);
-  auto e = std::uint32_t(ep);
-  auto f = std::uint32_t(fd);
+  int e = co_await s.sys_epoll_create1(t);
+  int f = co_await s.sys_accept4(t, s.listen_fd());
   co_await s.sys_epoll_ctl(t, e, EPOLL_CTL_ADD, f, EPOLLIN | EPOLLONESHOT);
-  std::vector<std::uint32_t> ready;
+  Fds ready;
   out->push_back(co_await s.sys_epoll_wait(t, e, ready, 8));
   if (rearm) co_await s.sys_epoll_ctl(t, e, EPOLL_CTL_MOD, f, EPOLLIN | EPOLLONESHOT);
   out->push_back(co_await s.sys_epoll_wait(t, e, ready, 8));  // without MOD: sleeps forever
@@ -64,8 +60,8 @@ TEST_CASE("epoll: ctl errors are the kernel's: EEXIST, ENOENT, EBADF", "[sim][ep
                              [&out](Simulation& s, Task& t) { return ctl_errors(s, t, &out); });
   REQUIRE(out == std::vector<int>{0, -kEEXIST, 0, -kENOENT, -kENOENT, -9});
   // DEL took the item out of the tree and its callback off the socket's wait queue.
-  REQUIRE(sim->epoll()->rbr.empty());
-  REQUIRE(sim->socket_by_fd(5)->wq.entries.empty());
+  REQUIRE(sim->epoll().instances()[0]->rbr.empty());
+  REQUIRE(sim->sockets().at(0).wq.entries.empty());
   REQUIRE(of_kind(sim->trace(), Ev::EpitemInsert).size() == 1);
   REQUIRE(of_kind(sim->trace(), Ev::EpitemRemove).size() == 1);
 }
@@ -77,8 +73,8 @@ TEST_CASE("epoll: EPOLLONESHOT reports once until EPOLL_CTL_MOD re-arms it", "[s
   REQUIRE(out == std::vector<int>{1});  // the second epoll_wait never returns
   REQUIRE(of_kind(sim->trace(), Ev::SkbQueue).size() > 5);  // though data kept coming
   REQUIRE(of_kind(sim->trace(), Ev::RdllistAdd).size() == 1);
-  REQUIRE(sim->tasks()[0]->state == TaskState::Sleeping);
-  REQUIRE(sim->tasks()[0]->in_sys == Sys::EpollWait);
+  REQUIRE(sim->sched().tasks[0]->state == TaskState::Sleeping);
+  REQUIRE(sim->sched().tasks[0]->in_sys == Sys::EpollWait);
 
   std::vector<int> out2;
   std::unique_ptr<Simulation> keep2;
@@ -106,7 +102,7 @@ TEST_CASE("epoll: the tree holds every watched fd and stays a valid red-black tr
   Scenario sc = crowd(Strategy::Epoll, 5, 200, false);
   Simulation sim(sc);
   sim.run();
-  const RbTree& t = sim.epoll()->rbr;
+  const RbTree& t = sim.epoll().instances()[0]->rbr;
   REQUIRE(t.size() == 205);
   REQUIRE_NOTHROW(t.check_invariants());
   REQUIRE(!of_kind(sim.trace(), Ev::RbRotate).empty());  // ascending fds force rotations

@@ -181,7 +181,7 @@ TEST_CASE("chrome trace of a two-CPU blocking run keeps each CPU's lane consiste
 
 TEST_CASE("chrome trace of an empty trace is still valid JSON", "[export]") {
   eps::Trace tr;
-  tr.strategy = "epoll";
+  tr.strategy = eps::Strategy::Epoll;
   tr.cpus = 2;
   const json j = export_json(tr);
   REQUIRE(j.at("traceEvents").is_array());

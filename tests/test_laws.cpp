@@ -216,7 +216,7 @@ TEST_CASE("laws: under a flood, net_rx_action hands over to ksoftirqd and the se
   sim.run();
   Metrics m = sim.metrics();
   const Task* ksoftirqd = nullptr;
-  for (const auto& t : sim.tasks()) if (t->kind == TaskKind::Ksoftirqd) ksoftirqd = t.get();
+  for (const auto& t : sim.sched().tasks) if (t->kind == TaskKind::Ksoftirqd) ksoftirqd = t.get();
   REQUIRE(ksoftirqd);
   REQUIRE(ksoftirqd->pinned);
   int runs_in_thread = 0;

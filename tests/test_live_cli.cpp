@@ -140,11 +140,11 @@ TEST_CASE("cli live: metrics JSON on stdout, summary on stderr, traces written",
   REQUIRE(rc == 0);
   eps::Metrics m = eps::metrics_from_json(nlohmann::json::parse(c.out_text));
   CHECK(m.source == "live");
-  CHECK(m.strategy == "poll");
+  CHECK(m.strategy == eps::Strategy::Poll);
   CHECK(m.requests_completed == m.requests_sent);
   CHECK_THAT(c.err_text, Catch::Contains("Live: small mixed load"));
   eps::Trace t = eps::read_trace_file(trace);
-  CHECK(t.strategy == "poll");
+  CHECK(t.strategy == eps::Strategy::Poll);
   CHECK(t.events.size() > 2 * m.syscalls_total() - 1);
   std::ifstream f(chrome);
   nlohmann::json j = nlohmann::json::parse(f);

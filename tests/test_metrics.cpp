@@ -27,7 +27,7 @@ eps::Metrics sample() {
   eps::Metrics m;
   m.source = "live";
   m.scenario = "Ten busy clients, one epoll loop";
-  m.strategy = "epoll-et";
+  m.strategy = eps::Strategy::EpollEt;
   m.seed = 7;
   m.events = 123456;
   m.duration_ns = 300 * kMs;
@@ -46,6 +46,9 @@ eps::Metrics sample() {
   m.ctx_voluntary = 400;
   m.ctx_involuntary = 12;
   m.wakeups = 401;
+  m.wasted_wakeups = 17;
+  m.threads = {{"P (server)", 300, 10, 2, 600, 4 * kMs}, {"worker 1", 101, 7, 1, 390, 1 * kMs}};
+  m.threads_total = 2;
   m.softirq_net_rx = 800;
   m.softirq_packets = 2000;
   m.time_squeeze = 2;
@@ -170,8 +173,14 @@ TEST_CASE("metrics: JSON has exactly the documented shape", "[metrics]") {
   CHECK(keys(j) == std::set<std::string>{"source", "scenario", "strategy", "seed", "events",
                                          "duration_ns", "requests", "throughput_rps",
                                          "latency_us", "syscalls", "eagain", "fds_scanned",
-                                         "context_switches", "wakeups", "softirq", "nic_drops",
-                                         "cpu_ns"});
+                                         "context_switches", "wakeups", "wasted_wakeups", "threads",
+                                         "softirq", "nic_drops", "cpu_ns"});
+  CHECK(keys(j["threads"]) == std::set<std::string>{"total", "by_thread"});
+  CHECK(keys(j["threads"]["by_thread"][0]) ==
+        std::set<std::string>{"name", "wakeups", "wasted_wakeups", "accepted", "requests", "cpu_ns"});
+  CHECK(j["wasted_wakeups"] == 17);
+  CHECK(j["threads"]["by_thread"][1]["name"] == "worker 1");
+  CHECK(j["threads"]["by_thread"][1]["wasted_wakeups"] == 7);
   CHECK(keys(j["requests"]) ==
         std::set<std::string>{"sent", "completed", "failed", "failed_by_reason"});
   CHECK(keys(j["latency_us"]) == std::set<std::string>{"p50", "p90", "p99", "max"});
@@ -229,6 +238,9 @@ TEST_CASE("metrics: JSON round trip", "[metrics]") {
     CHECK(back.ctx_voluntary == m.ctx_voluntary);
     CHECK(back.ctx_involuntary == m.ctx_involuntary);
     CHECK(back.wakeups == m.wakeups);
+    CHECK(back.wasted_wakeups == m.wasted_wakeups);
+    CHECK(back.threads == m.threads);
+    CHECK(back.threads_total == m.threads_total);
     CHECK(back.softirq_net_rx == m.softirq_net_rx);
     CHECK(back.softirq_packets == m.softirq_packets);
     CHECK(back.time_squeeze == m.time_squeeze);
@@ -290,6 +302,21 @@ TEST_CASE("metrics: bad shapes name the key", "[metrics]") {
 
   j = good;
   j["throughput_rps"] = 12;  // an integer where a float is expected is fine
+  CHECK(message(j) == "(no error)");
+
+  j = good;
+  j["strategy"] = "io_uring";
+  CHECK(message(j) == "metrics JSON: `strategy` is `io_uring`, not one of: blocking, busy-poll, select, poll, "
+                      "epoll, epoll-et, epoll-shared, epoll-per-thread, reuseport");
+
+  j = good;
+  j["threads"]["by_thread"][0].erase("accepted");
+  CHECK(message(j) == "metrics JSON: `threads.by_thread[0].accepted` is missing");
+
+  // Files written before the threaded strategies have neither key: they still load.
+  j = good;
+  j.erase("threads");
+  j.erase("wasted_wakeups");
   CHECK(message(j) == "(no error)");
 
   CHECK(message(nlohmann::json::array()) == "metrics JSON: `(top level)` must be an object");

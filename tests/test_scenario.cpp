@@ -50,9 +50,10 @@ eps::ScenarioError load_error(const std::string& name) {
 
 TEST_CASE("scenario: strategy names round-trip in compare order", "[scenario]") {
   const auto& all = eps::all_strategies();
-  REQUIRE(all.size() == static_cast<std::size_t>(eps::kStrategyCount));
-  const char* names[] = {"blocking", "busy-poll", "select", "poll", "epoll", "epoll-et"};
-  for (int i = 0; i < eps::kStrategyCount; ++i) {
+  const char* names[] = {"blocking", "busy-poll", "select", "poll", "epoll", "epoll-et",
+                         "epoll-shared", "epoll-per-thread", "reuseport"};
+  REQUIRE(all.size() == std::size(names));
+  for (int i = 0; i < int(all.size()); ++i) {
     CHECK(static_cast<int>(all[i]) == i);
     CHECK(eps::strategy_name(all[i]) == names[i]);
     REQUIRE(eps::parse_strategy(names[i]).has_value());
@@ -463,11 +464,11 @@ TEST_CASE("scenario: unknown strategy and mode list the allowed values", "[scena
   CHECK(std::string(s.what()) ==
         fixture("bad_strategy.toml") +
             ":4: server.strategy: unknown strategy `io_uring` (expected one of: blocking, "
-            "busy-poll, select, poll, epoll, epoll-et)");
+            "busy-poll, select, poll, epoll, epoll-et, epoll-shared, epoll-per-thread, reuseport)");
   auto near = parse_error("title='t'\n[server]\nstrategy = 'epol'\n[[clients]]\n");
   CHECK(near.message() ==
         "unknown strategy `epol`; did you mean `epoll`? (expected one of: blocking, busy-poll, "
-        "select, poll, epoll, epoll-et)");
+        "select, poll, epoll, epoll-et, epoll-shared, epoll-per-thread, reuseport)");
   auto m = load_error("bad_mode.toml");
   CHECK(std::string(m.what()) == fixture("bad_mode.toml") +
                                      ":8: clients[2].mode: unknown mode `half-open` (expected "

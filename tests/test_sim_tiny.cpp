@@ -135,10 +135,19 @@ TEST_CASE("tiny: blocking, one request: a thread per connection", "[sim][tiny]")
   REQUIRE(workers.size() == 1);
   REQUIRE(workers[0].t == 25150);
   REQUIRE(r.t.strings[workers[0].b] == "worker fd 4");
-  // The worker slept on the socket's wait queue with a plain wake entry.
-  bool waited = false;
-  for (const TraceEvent& e : r.t.events)
-    if (e.kind == Ev::WaitAdd && e.obj == 4 && WaitKind(e.a) == WaitKind::TaskWake) waited = true;
+  // The worker slept on the socket's wait queue (socket 0: the first connection) with a plain
+  // wake entry; the main thread sleeps on the listener's (socket 1) as an exclusive waiter.
+  bool waited = false, accept_waits = false;
+  for (const TraceEvent& e : r.t.events) {
+    if (e.kind != Ev::WaitAdd || wait_kind_of(e.a) != WaitKind::TaskWake) continue;
+    if (e.obj == 0 && !(e.a & kWaitExclusive)) waited = true;
+    if (e.obj == 1 && (e.a & kWaitExclusive) && (e.a & kWaitAtTail)) accept_waits = true;
+  }
+  REQUIRE(accept_waits);
+  // fds follow alloc_fd: 0-2 stdio, 3 the listening socket, 4 the connection.
+  std::vector<std::uint32_t> fds;
+  for (const TraceEvent& e : of_kind(r.t, Ev::FdInstall)) fds.push_back(e.obj);
+  REQUIRE(fds == std::vector<std::uint32_t>{3, 4});
   REQUIRE(waited);
 }
 
@@ -163,7 +172,7 @@ TEST_CASE("tiny: select, one request: scan, register, sleep, rescan", "[sim][tin
   auto removes = of_kind(r.t, Ev::WaitRemove);
   REQUIRE(adds.size() == 2);
   REQUIRE(removes.size() == 1);
-  REQUIRE(WaitKind(adds[0].a) == WaitKind::PollWake);
+  REQUIRE(wait_kind_of(adds[0].a) == WaitKind::PollWake);
   REQUIRE(adds[0].t == 3452);
   REQUIRE(removes[0].t == 14300);
 }

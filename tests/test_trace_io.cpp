@@ -18,6 +18,7 @@
 
 #include "sim/simulation.h"
 #include "sim/trace_io.h"
+#include "sim/world.h"
 
 namespace {
 
@@ -120,8 +121,9 @@ Bytes forge(const nlohmann::json& header, const Bytes& events, std::uint32_t ver
 }
 
 nlohmann::json header_of(const eps::Trace& tr, std::uint64_t count) {
-  return {{"title", tr.scenario_title}, {"strategy", tr.strategy}, {"seed", tr.seed},
-          {"cpus", tr.cpus},           {"connections", tr.connections}, {"end_ns", tr.end_ns},
+  return {{"title", tr.scenario_title}, {"strategy", eps::strategy_name(tr.strategy)}, {"seed", tr.seed},
+          {"cpus", tr.cpus},           {"connections", tr.connections}, {"listeners", tr.listeners},
+          {"end_ns", tr.end_ns},
           {"strings", tr.strings},     {"program", tr.program},         {"events", count}};
 }
 
@@ -147,7 +149,7 @@ TEST_CASE("a trace round-trips through a file", "[trace_io]") {
     eps::Trace back = eps::read_trace_file(path);
     CHECK(back.source == "sim");
     CHECK(back.scenario_title == tr.scenario_title);
-    CHECK(back.strategy == std::string(eps::strategy_name(s)));
+    CHECK(back.strategy == s);
     CHECK(back.seed == 42);
     CHECK(back.cpus == 2);
     CHECK(back.connections == 3);
@@ -206,14 +208,14 @@ TEST_CASE("a live trace says so, and a header without source is the model's", "[
 TEST_CASE("an empty trace round-trips", "[trace_io]") {
   eps::Trace tr;
   tr.scenario_title = "nothing";
-  tr.strategy = "poll";
+  tr.strategy = eps::Strategy::Poll;
   tr.end_ns = 0;
   TempDir tmp;
   eps::write_trace_file(tr, tmp.file("e.epstrace"));
   eps::Trace back = eps::read_trace_file(tmp.file("e.epstrace"));
   CHECK(back.events.empty());
   CHECK(back.scenario_title == "nothing");
-  CHECK(back.strategy == "poll");
+  CHECK(back.strategy == eps::Strategy::Poll);
 }
 
 TEST_CASE("reading a missing file names it", "[trace_io]") {
@@ -261,7 +263,41 @@ TEST_CASE("another format version is refused, naming both versions", "[trace_io]
     INFO(msg);
     CHECK(has(msg, path));
     CHECK(has(msg, "version " + std::to_string(v)));
-    CHECK(has(msg, "reads " + std::to_string(eps::kTraceVersion)));
+    CHECK(has(msg, "reads 1 and " + std::to_string(eps::kTraceVersion)));
+  }
+}
+
+// Traces written by the build before format 2 (sockets named by fd; tests/data/v1, saved by
+// `epollscope-cli run 01-one-blocking-reader --strategy S --trace`) still load: converted,
+// they replay to the metrics that build reported, and name every socket by its id.
+TEST_CASE("a version 1 trace still loads and replays to the metrics it was saved with", "[trace_io]") {
+  for (const char* name : {"01-epoll", "01-blocking"}) {
+    INFO(name);
+    const std::string dir = std::string(EPS_SOURCE_DIR) + "/tests/data/v1/";
+    const eps::Trace tr = eps::read_trace_file(dir + name + ".v1.epstrace");
+    std::ifstream in(dir + name + ".v1.json");
+    const nlohmann::json want = nlohmann::json::parse(in);
+    const eps::Metrics saved = eps::metrics_from_json(want);
+    CHECK(tr.listeners == 1);
+    auto shared = std::make_shared<const eps::Trace>(tr);
+    eps::Replay rp(shared);
+    const eps::WorldState w = rp.at(rp.size());
+    eps::Metrics m = eps::metrics_of(w, tr, tr.end_ns);
+    // The conversion adds the listener and the fd table (FdInstall): the count grows by those.
+    CHECK(m.events == saved.events + 2 + std::size_t(tr.connections) + (w.eps.empty() ? 0 : 1));
+    m.events = saved.events;
+    const nlohmann::json got = eps::to_json(m);
+    for (auto& [k, v] : want.items()) {  // every figure the old file has
+      INFO(k);
+      CHECK(got[k] == v);
+    }
+    // The connection is socket 0 with its old fd (4, or 5 after the epfd), the listener fd 3.
+    REQUIRE(w.sockets.size() == 2);
+    CHECK(w.sockets[0].fd == (w.eps.empty() ? 4 : 5));
+    CHECK(w.sockets[1].listening());
+    CHECK(w.sockets[1].fd == 3);
+    CHECK(w.eps.size() == (std::string(name) == "01-epoll" ? 1u : 0u));
+    for (std::size_t i = 1; i < tr.events.size(); i++) CHECK(tr.events[i].seq == i);
   }
 }
 

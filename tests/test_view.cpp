@@ -40,7 +40,7 @@ const Run& epoll_run() {
 }
 
 const Run& run_with(Strategy s) {
-  static std::shared_ptr<Run> runs[kStrategyCount];
+  static std::shared_ptr<Run> runs[16];
   auto& r = runs[int(s)];
   if (!r) {
     Loaded l = run_scenario(builtin_lesson(), s);
@@ -125,9 +125,9 @@ TEST_CASE("insert_story has one picture per RbRotate/RbRecolor event the trace r
          j++)
       rb++;
     WorldState w = run.replay->at(i);
-    REQUIRE(w.ep);
+    REQUIRE(w.eps.size() == 1);
     const auto fd = std::int32_t(tr.events[i].a);
-    auto story = insert_story(w.ep->rbr, RbKey{std::uint32_t(fd), fd});
+    auto story = insert_story(w.eps[0].rbr, RbKey{std::uint32_t(fd), fd});
     CHECK(story.size() == rb + 1);
   }
   CHECK(inserts == 3);
@@ -279,7 +279,7 @@ TEST_CASE("narration of other strategies: blocking sleeps in sk_wait_data, selec
 TEST_CASE("program panel: the lit line is the last program_line of the followed task", "[view]") {
   const Run& run = epoll_run();
   const Trace& tr = *run.trace;
-  const auto& listing = program_listing(Strategy::Epoll);
+  const auto& listing = tr.program;
   WorldState w = initial_world(tr);
   int last = -1, checked = 0;
   for (const auto& e : tr.events) {
@@ -300,22 +300,29 @@ TEST_CASE("machine picture: busy sockets shown, the idle crowd summarised", "[vi
   WorldState w;
   for (std::uint32_t i = 0; i < 1000; i++) {
     WsSocket s;
-    s.fd = 4 + i;
+    s.sid = i;
+    s.fd = std::int32_t(4 + i);
     s.conn = i;
-    s.accepted = true;
+    s.established = s.accepted = true;
     s.rxq = (i == 500 || i == 900) ? 2 : 0;
     w.sockets.push_back(s);
   }
-  SocketPick p = pick_sockets(w, 8, 4 + 700);
+  WsSocket listener;  // never among the connection sockets shown
+  listener.sid = 1000;
+  listener.fd = 3;
+  listener.rxq = 5;
+  w.sockets.push_back(listener);
+  SocketPick p = pick_sockets(w, 8, 700);  // the focus: socket 700 (fd 704)
   REQUIRE(p.shown.size() == 8);
   CHECK(p.hidden == 992);
   CHECK(p.hidden_busy == 0);
-  auto shown_fd = [&](std::uint32_t fd) {
+  auto shown_fd = [&](std::int32_t fd) {
     return std::any_of(p.shown.begin(), p.shown.end(), [&](std::size_t i) { return w.sockets[i].fd == fd; });
   };
   CHECK(shown_fd(504));
   CHECK(shown_fd(904));
   CHECK(shown_fd(704));
+  CHECK(!shown_fd(3));
   CHECK(std::is_sorted(p.shown.begin(), p.shown.end()));
   p = pick_sockets(w, 1);
   CHECK(p.hidden_busy == 1);
@@ -340,10 +347,10 @@ TEST_CASE("packet move: the current packet heads for the next stage of its flow"
 
 TEST_CASE("compare line: select vs epoll names the scan cost and why", "[view]") {
   Metrics sel, ep;
-  sel.strategy = "select";
+  sel.strategy = Strategy::Select;
   sel.syscalls = {{"select", 100}, {"recvfrom", 100}};
   sel.fds_scanned = 100000;
-  ep.strategy = "epoll";
+  ep.strategy = Strategy::Epoll;
   ep.syscalls = {{"epoll_wait", 100}, {"recvfrom", 100}};
   ep.fds_scanned = 120;
   sel.requests_sent = ep.requests_sent = 100;

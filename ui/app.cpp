@@ -103,7 +103,7 @@ void App::install(const view::Loaded& l) {
 // A new lesson in compare mode: run the other side again on it.
 void App::rebuild_compare() {
   if (!other_.active()) return;
-  const std::string s = other_.run->trace->strategy;
+  const std::string s(strategy_name(other_.run->trace->strategy));
   other_ = Pane{};
   if (scenario_) apply(Command{Cmd::SetCompare, 0, 0, s});
 }
@@ -251,7 +251,10 @@ void sync_pane(Pane& p) {
     if (p.story_at != at) {
       WorldState w = p.run->replay->at(at);
       const auto fd = std::int32_t(tr.events[at].a);
-      p.story = w.ep ? view::insert_story(w.ep->rbr, RbKey{std::uint32_t(fd), fd}) : std::vector<view::TreeShape>{};
+      const std::uint32_t eid = tr.events[at].obj;
+      p.story = eid < w.eps.size() ? view::insert_story(w.eps[eid].rbr, RbKey{std::uint32_t(fd), fd})
+                                   : std::vector<view::TreeShape>{};
+      p.story_eid = eid;
       p.story_at = at;
     }
   } else {

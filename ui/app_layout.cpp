@@ -173,7 +173,7 @@ void App::layout_and_draw() {
     for (int i = 0; i < 2; i++) {
       PanelCtx sc{*sides[i], pal, fonts_, vs_.scale, sides[1 - i]};
       const float x = i * W / 2;
-      const std::string title = std::string(i ? "B: " : "A: ") + sides[i]->run->trace->strategy;
+      const std::string title = std::string(i ? "B: " : "A: ") + std::string(strategy_name(sides[i]->run->trace->strategy));
       ImGui::SetNextWindowPos(ImVec2(x, y0));
       ImGui::SetNextWindowSize(ImVec2(W / 2, mh));
       ImGui::Begin((title + "##m" + std::to_string(i)).c_str(), nullptr, fixed | ImGuiWindowFlags_NoScrollbar);

@@ -38,10 +38,10 @@ int parse(int argc, char** argv, eps::app::Options& o) {
   auto* sc = cli.add_option("--scenario", o.scenario, "Lesson (scenario TOML file) to simulate and show");
   auto* tr = cli.add_option("--trace", o.trace, "Trace file to play back (epollscope-cli run --trace)");
   sc->excludes(tr);
-  cli.add_option("--strategy", o.strategy, "Server strategy instead of the lesson's own")
-      ->check(CLI::IsMember({"blocking", "busy-poll", "select", "poll", "epoll", "epoll-et"}));
-  cli.add_option("--compare", o.compare, "Second strategy, side by side in lockstep")
-      ->check(CLI::IsMember({"blocking", "busy-poll", "select", "poll", "epoll", "epoll-et"}));
+  std::vector<std::string> names;
+  for (eps::Strategy s : eps::all_strategies()) names.emplace_back(eps::strategy_name(s));
+  cli.add_option("--strategy", o.strategy, "Server strategy instead of the lesson's own")->check(CLI::IsMember(names));
+  cli.add_option("--compare", o.compare, "Second strategy, side by side in lockstep")->check(CLI::IsMember(names));
   cli.add_option("--seek", o.seek, "Start at event N (the state after N events)")->check(CLI::NonNegativeNumber);
   cli.add_option("--time-ms", o.time_ms, "Start at this simulated time (ms): all events up to it applied")
       ->check(CLI::NonNegativeNumber);

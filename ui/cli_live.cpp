@@ -178,7 +178,7 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind, do
   Metrics m;
   m.source = "live";
   m.scenario = "serve (Redis protocol) on " + server.address();
-  m.strategy = std::string(strategy_name(*s));
+  m.strategy = *s;
   m.duration_ns = t1 - t0;
   m.requests_sent = m.requests_completed = st.requests;
   m.throughput_rps = m.duration_ns > 0 ? double(st.requests) * 1e9 / double(m.duration_ns) : 0;

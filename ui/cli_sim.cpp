@@ -84,6 +84,8 @@ Metrics run_model(const Scenario& sc, bool keep_trace, Trace* trace_out) {
   return m;
 }
 
+std::string sname(const Metrics& m) { return std::string(strategy_name(m.strategy)); }
+
 // What a student should notice in a comparison, worked out from the numbers.
 std::vector<std::string> what_stands_out(const std::vector<Metrics>& ms) {
   std::vector<std::string> out;
@@ -92,31 +94,31 @@ std::vector<std::string> what_stands_out(const std::vector<Metrics>& ms) {
     return std::minmax_element(ms.begin(), ms.end(), [&](const Metrics& a, const Metrics& b) { return key(a) < key(b); });
   };
   auto [lo_p99, hi_p99] = by([](const Metrics& m) { return m.latency_p99_us; });
-  out.push_back("p99 latency: lowest " + lo_p99->strategy + " (" + num(double(lo_p99->latency_p99_us)) +
-                " us), highest " + hi_p99->strategy + " (" + num(double(hi_p99->latency_p99_us)) + " us).");
+  out.push_back("p99 latency: lowest " + sname(*lo_p99) + " (" + num(double(lo_p99->latency_p99_us)) +
+                " us), highest " + sname(*hi_p99) + " (" + num(double(hi_p99->latency_p99_us)) + " us).");
   auto [lo_sys, hi_sys] = by([](const Metrics& m) {
     return m.requests_completed ? loop_syscalls(m) / double(m.requests_completed) : 1e18;
   });
   if (hi_sys->requests_completed && lo_sys->requests_completed)
-    out.push_back("syscalls per request in the serving loop: fewest " + lo_sys->strategy + " (" +
+    out.push_back("syscalls per request in the serving loop: fewest " + sname(*lo_sys) + " (" +
                   num(loop_syscalls(*lo_sys) / double(lo_sys->requests_completed), 1) + "), most " +
-                  hi_sys->strategy + " (" + num(loop_syscalls(*hi_sys) / double(hi_sys->requests_completed), 1) +
+                  sname(*hi_sys) + " (" + num(loop_syscalls(*hi_sys) / double(hi_sys->requests_completed), 1) +
                   ").");
   for (const Metrics& m : ms) {
     if (m.eagain > 10 * std::max<std::uint64_t>(1, m.requests_completed))
-      out.push_back(m.strategy + " got EAGAIN " + num(double(m.eagain)) + " times (" +
+      out.push_back(sname(m) + " got EAGAIN " + num(double(m.eagain)) + " times (" +
                     num(double(m.eagain) / double(std::max<std::uint64_t>(1, m.requests_completed)), 0) +
                     " per request): it never sleeps, the CPU is " + pct(m.cpu_idle_ns, cpu_total(m)) + " idle.");
     std::uint64_t calls = sc_count(m, "select") + sc_count(m, "poll");
     if (calls && m.fds_scanned)
-      out.push_back(m.strategy + " examined " + num(double(m.fds_scanned) / double(calls), 1) +
+      out.push_back(sname(m) + " examined " + num(double(m.fds_scanned) / double(calls), 1) +
                     " fds per call (every watched fd, every time).");
     std::uint64_t waits = sc_count(m, "epoll_wait");
     if (waits && m.fds_scanned)
-      out.push_back(m.strategy + " examined " + num(double(m.fds_scanned) / double(waits), 1) +
+      out.push_back(sname(m) + " examined " + num(double(m.fds_scanned) / double(waits), 1) +
                     " ready items per epoll_wait (only what ep_poll_callback queued).");
     if (m.requests_failed)
-      out.push_back(m.strategy + ": " + num(double(m.requests_failed)) + " requests failed" +
+      out.push_back(sname(m) + ": " + num(double(m.requests_failed)) + " requests failed" +
                     [&] {
                       std::string r;
                       for (auto& [k, v] : m.failed_by_reason) r += (r.empty() ? " (" : ", ") + k + " " + num(double(v));
@@ -127,8 +129,8 @@ std::vector<std::string> what_stands_out(const std::vector<Metrics>& ms) {
   if (any_bg) {
     auto [lo_bg, hi_bg] = by([](const Metrics& m) { return m.cpu_background_ns; });
     out.push_back("the neighbour task got " + pct(hi_bg->cpu_background_ns, cpu_total(*hi_bg)) + " of the CPU beside " +
-                  hi_bg->strategy + ", " + pct(lo_bg->cpu_background_ns, cpu_total(*lo_bg)) + " beside " +
-                  lo_bg->strategy + ".");
+                  sname(*hi_bg) + ", " + pct(lo_bg->cpu_background_ns, cpu_total(*lo_bg)) + " beside " +
+                  sname(*lo_bg) + ".");
   }
   return out;
 }
@@ -272,7 +274,7 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
     auto& [path, strategy, seed, json, trace, chrome, predict, reveal, costs] = *o;
     seed = -1;
     cmd->add_option("SCENARIO", path, "A lesson file (or a lesson's name, e.g. 05-epoll)")->required();
-    cmd->add_option("--strategy", strategy, "Override the server program: blocking, busy-poll, select, poll, epoll, epoll-et");
+    cmd->add_option("--strategy", strategy, "Override the server program: " + strategy_names());
     cmd->add_option("--seed", seed, "Override the seed")->check(CLI::NonNegativeNumber);
     cmd->add_option("--json", json, "Write the metrics as JSON to PATH (- for stdout)");
     cmd->add_option("--trace", trace, "Save the trace to PATH (plays back in the GUI)");
@@ -327,7 +329,7 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
     auto& [path, strategies, json, seed, costs] = *o;
     seed = -1;
     cmd->add_option("SCENARIO", path, "A lesson file (or a lesson's name)")->required();
-    cmd->add_option("--strategies", strategies, "Comma-separated list (default: all six)")->delimiter(',');
+    cmd->add_option("--strategies", strategies, "Comma-separated list (default: all)")->delimiter(',');
     cmd->add_option("--seed", seed, "Override the seed")->check(CLI::NonNegativeNumber);
     cmd->add_option("--json", json, "Write the metrics (an array) as JSON to PATH (- for stdout)");
     cmd->add_option("--costs", costs, kCostsHelp);

@@ -83,6 +83,7 @@ struct Pane {
   // ep_insert animation: the pictures of the insert whose events are current.
   std::size_t story_at = ~std::size_t(0);
   std::vector<view::TreeShape> story;
+  std::uint32_t story_eid = kNone;    // the epoll instance whose tree the story animates
   bool active() const { return run && run->trace; }
 };
 

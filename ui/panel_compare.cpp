@@ -13,8 +13,8 @@ void draw_compare_line(const PanelCtx& c, ViewState& vs, Commands& out) {
   const Metrics a = metrics_of(c.pane.world, ta, t);
   const Metrics b = metrics_of(c.other->world, tb, t);
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(col(c.pal.dim)));
-  ImGui::Text("A: %s   vs   B: %s   ·   same lesson, same clients, one clock: t = %s", ta.strategy.c_str(),
-              tb.strategy.c_str(), view::format_time(t).c_str());
+  ImGui::Text("A: %s   vs   B: %s   ·   same lesson, same clients, one clock: t = %s", std::string(strategy_name(ta.strategy)).c_str(),
+              std::string(strategy_name(tb.strategy)).c_str(), view::format_time(t).c_str());
   ImGui::PopStyleColor();
   ImGui::PushFont(c.fonts.big);
   ImGui::TextWrapped("%s", view::explain_difference(a, b).c_str());

@@ -10,12 +10,14 @@ namespace eps::app {
 
 namespace {
 
-const char* kStrategies[] = {"blocking", "busy-poll", "select", "poll", "epoll", "epoll-et"};
-
-int strategy_index(const std::string& s) {
-  for (int i = 0; i < 6; i++)
-    if (s == kStrategies[i]) return i;
-  return -1;
+// The strategies' names, as the combo boxes want them (from the one strategy table).
+const std::vector<std::string>& strategy_labels() {
+  static const std::vector<std::string> labels = [] {
+    std::vector<std::string> v;
+    for (Strategy s : all_strategies()) v.emplace_back(strategy_name(s));
+    return v;
+  }();
+  return labels;
 }
 
 }  // namespace
@@ -51,17 +53,21 @@ void draw_controls(const PanelCtx& c, ViewState& vs, Commands& out, const std::v
   ImGui::TextUnformatted("strategy");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(em * 7);
-  int si = tr ? strategy_index(tr->strategy) : -1;
-  if (ImGui::Combo("##strategy", &si, kStrategies, 6)) out.push_back({Cmd::SetStrategy, 0, 0, kStrategies[si]});
+  const std::string cur_name = tr ? std::string(strategy_name(tr->strategy)) : "";
+  if (ImGui::BeginCombo("##strategy", cur_name.c_str())) {
+    for (const std::string& s : strategy_labels())
+      if (ImGui::Selectable(s.c_str(), s == cur_name)) out.push_back({Cmd::SetStrategy, 0, 0, s});
+    ImGui::EndCombo();
+  }
   ImGui::SameLine();
   ImGui::TextUnformatted("compare");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(em * 7);
-  const std::string cmp = c.other ? c.other->run->trace->strategy : "off";
+  const std::string cmp = c.other ? std::string(strategy_name(c.other->run->trace->strategy)) : "off";
   if (ImGui::BeginCombo("##compare", cmp.c_str())) {
     if (ImGui::Selectable("off", !c.other)) out.push_back({Cmd::SetCompare, 0, 0, ""});
-    for (const char* s : kStrategies)
-      if (ImGui::Selectable(s, cmp == s)) out.push_back({Cmd::SetCompare, 0, 0, s});
+    for (const std::string& s : strategy_labels())
+      if (ImGui::Selectable(s.c_str(), cmp == s)) out.push_back({Cmd::SetCompare, 0, 0, s});
     ImGui::EndCombo();
   }
   ImGui::SameLine();

@@ -39,7 +39,9 @@ struct Canvas {
   view::Focus focus;
   // Where things ended up (for the packet and the arrows).
   std::map<std::uint16_t, Rect> task_rect;
-  std::map<std::uint32_t, Rect> sock_rect;
+  std::map<std::uint32_t, Rect> sock_rect;  // by sid (connections and listeners)
+  std::map<std::uint32_t, Rect> rdl_rect;   // by eid: the instance's rdllist
+  std::map<std::uint32_t, Rect> epwq_rect;  // by eid: its ep->wq
   std::vector<Rect> cpu_rect;
   Rect nic, wire, sockets_summary, rdllist, epwq, tree;
   bool have_summary = false;
@@ -193,7 +195,7 @@ void draw_nic(Canvas& k, Rect r, const WorldState& w, const Trace& tr, int rx_ri
   k.text(ImVec2(nic.a.x + 6 * k.s, y), col(pal.text), std::string("NAPI: ") + (w.napi_scheduled ? "on poll_list (IRQ masked)" : "idle (IRQ armed)"), true);
   y += k.sfs * 1.4f;
   k.text(ImVec2(nic.a.x + 6 * k.s, y), col(pal.dim),
-         "drops " + view::group_digits(w.counters.nic_drops) + " · packets " + view::group_digits(w.counters.softirq_packets), true);
+         "drops " + view::group_digits(w.counters().nic_drops) + " · packets " + view::group_digits(w.counters().softirq_packets), true);
   (void)tr;
 }
 
@@ -246,17 +248,83 @@ void draw_cpus(Canvas& k, Rect r, const WorldState& w, int budget) {
   if (n > shown) k.text(ImVec2(r.a.x, r.b.y + 2 * k.s), col(pal.dim), "+ " + std::to_string(n - shown) + " CPUs", true);
 }
 
+// A wait queue's entries as chips, left to right in queue order (the kernel walks it so).
+void draw_wait_chips(Canvas& k, const WorldState& w, const std::vector<WsWait>& wq, ImVec2 at, float right) {
+  const auto& pal = k.pal;
+  float cx = at.x;
+  if (wq.empty()) k.text(at, col(pal.dim), "wait queue: empty", true);
+  for (std::size_t i = 0; i < wq.size(); i++) {
+    const WsWait& e = wq[i];
+    std::string label;
+    view::Rgba fill = pal.mode[int(CpuMode::System)];
+    switch (e.kind) {
+      case WaitKind::TaskWake: label = view::task_name(w, std::uint16_t(e.who)) + (e.exclusive ? " (accept, exclusive)" : " (sk_wait_data)"); fill = pal.state[int(TaskState::Sleeping)]; break;
+      case WaitKind::PollWake: label = "pollwake: " + view::task_name(w, std::uint16_t(e.who)); break;
+      case WaitKind::EpCallback: {
+        const bool many = w.eps.size() > 1;
+        label = std::string("ep_poll_callback") + (many && e.who < w.eps.size() && w.eps[e.who].fd >= 0 ? " → ep fd " + std::to_string(w.eps[e.who].fd) : "") + (e.exclusive ? " (EXCL)" : "");
+        fill = pal.ready;
+        break;
+      }
+      case WaitKind::EpWait: label = "ep_poll"; break;
+    }
+    if (cx + k.text_w(label, true) + 8 * k.s > right) {
+      k.text(ImVec2(cx, at.y), col(pal.dim), "+" + std::to_string(wq.size() - i), true);
+      break;
+    }
+    cx = k.chip(ImVec2(cx, at.y), label, fill, text_on(pal, fill)) + 4 * k.s;
+  }
+}
+
+// The listening sockets: their accept queue (connections the handshake finished, waiting for
+// accept4) and their wait queue (accept4's sleepers, or epoll's hooks). Returns the height used.
+float draw_listeners(Canvas& k, Rect r, const WorldState& w) {
+  const auto& pal = k.pal;
+  const float row_h = k.fs * 2.9f;
+  float y = r.a.y;
+  int shown = 0, total = 0;
+  for (const WsSocket& l : w.sockets) total += l.listening();
+  for (const WsSocket& l : w.sockets) {
+    if (!l.listening()) continue;
+    if (shown == 4 && total > 5) {
+      k.text(ImVec2(r.a.x, y), col(pal.dim), "+ " + std::to_string(total - shown) + " more listening sockets", true);
+      y += k.sfs * 1.4f;
+      break;
+    }
+    const Rect b{ImVec2(r.a.x, y), ImVec2(r.b.x, y + row_h)};
+    const bool focused = l.sid == k.focus.sid;
+    box(k.dl, b.a, b.b, col(view::with_alpha(pal.frame, 40)), col(focused ? pal.focus : pal.frame), 4 * k.s, (focused ? 4.0f : 1.5f) * k.s);
+    k.dl->PushClipRect(b.a, b.b, true);
+    const std::string head = "listening fd " + (l.fd >= 0 ? std::to_string(l.fd) : std::string("?"));
+    k.bold(ImVec2(b.a.x + 6 * k.s, b.a.y + 2 * k.s), col(pal.text), head);
+    float qx = b.a.x + 12 * k.s + k.text_w(head) * 1.05f;
+    const float qy = b.a.y + 5 * k.s, q = k.fs * 0.8f;
+    const std::size_t n = l.accept_queue.size();
+    for (std::size_t j = 0; j < std::min<std::size_t>(n, 6); j++)
+      k.dl->AddRectFilled(ImVec2(qx + float(j) * (q + 3 * k.s), qy), ImVec2(qx + float(j) * (q + 3 * k.s) + q, qy + q), col(pal.packet), 2 * k.s);
+    k.text(ImVec2(qx + float(std::min<std::size_t>(n, 6)) * (q + 3 * k.s) + 2 * k.s, b.a.y + 2 * k.s), col(pal.text),
+           "accept queue " + std::to_string(n), true);
+    draw_wait_chips(k, w, l.wq, ImVec2(b.a.x + 6 * k.s, b.a.y + k.fs * 1.5f), b.b.x);
+    k.dl->PopClipRect();
+    k.sock_rect[l.sid] = b;
+    y += row_h + 4 * k.s;
+    shown++;
+  }
+  return y - r.a.y;
+}
+
 void draw_sockets(Canvas& k, Rect r, const WorldState& w, int max_boxes) {
   const auto& pal = k.pal;
   const float row_h = k.fs * 2.9f;
-  const int fit = std::max(1, std::min(max_boxes, int((r.h() - k.fs * 1.6f) / (row_h + 4 * k.s))));
-  const view::SocketPick pick = view::pick_sockets(w, std::size_t(fit), k.focus.fd);
   k.text(ImVec2(r.a.x, r.a.y), col(pal.dim), "sockets: receive queue · wait queue", true);
   float y = r.a.y + k.sfs * 1.5f;
+  y += draw_listeners(k, Rect{ImVec2(r.a.x, y), r.b}, w);
+  const int fit = std::max(1, std::min(max_boxes, int((r.b.y - y - k.fs * 1.2f) / (row_h + 4 * k.s))));
+  const view::SocketPick pick = view::pick_sockets(w, std::size_t(fit), k.focus.sid);
   for (std::size_t i : pick.shown) {
     const WsSocket& s = w.sockets[i];
     const Rect b{ImVec2(r.a.x, y), ImVec2(r.b.x, y + row_h)};
-    const bool focused = s.fd == k.focus.fd;
+    const bool focused = s.sid == k.focus.sid;
     box(k.dl, b.a, b.b, col(pal.panel), col(focused ? pal.focus : pal.frame), 4 * k.s, (focused ? 4.0f : 1.5f) * k.s);
     k.dl->PushClipRect(b.a, b.b, true);
     k.bold(ImVec2(b.a.x + 6 * k.s, b.a.y + 2 * k.s), col(pal.text), "fd " + std::to_string(s.fd));
@@ -267,24 +335,9 @@ void draw_sockets(Canvas& k, Rect r, const WorldState& w, int max_boxes) {
       k.dl->AddRectFilled(ImVec2(qx + float(j) * (q + 3 * k.s), qy), ImVec2(qx + float(j) * (q + 3 * k.s) + q, qy + q), col(pal.queue), 2 * k.s);
     k.text(ImVec2(qx + float(std::min<std::uint32_t>(s.rxq, 8)) * (q + 3 * k.s) + 2 * k.s, b.a.y + 2 * k.s), col(pal.text),
            "rxq " + std::to_string(s.rxq), true);
-    // Wait queue entries as chips.
-    float cx = b.a.x + 6 * k.s;
-    const float cy = b.a.y + k.fs * 1.5f;
-    if (s.wq.empty()) k.text(ImVec2(cx, cy), col(pal.dim), "wait queue: empty", true);
-    for (const auto& e : s.wq) {
-      std::string label;
-      view::Rgba fill = pal.mode[int(CpuMode::System)];
-      switch (e.kind) {
-        case WaitKind::TaskWake: label = view::task_name(w, std::uint16_t(e.who)) + " (sk_wait_data)"; fill = pal.state[int(TaskState::Sleeping)]; break;
-        case WaitKind::PollWake: label = "pollwake: " + view::task_name(w, std::uint16_t(e.who)); break;
-        case WaitKind::EpCallback: label = "ep_poll_callback"; fill = pal.ready; break;
-        case WaitKind::EpWait: label = "ep_poll"; break;
-      }
-      if (cx + k.text_w(label, true) > b.b.x) break;
-      cx = k.chip(ImVec2(cx, cy), label, fill, text_on(pal, fill)) + 4 * k.s;
-    }
+    draw_wait_chips(k, w, s.wq, ImVec2(b.a.x + 6 * k.s, b.a.y + k.fs * 1.5f), b.b.x);
     k.dl->PopClipRect();
-    k.sock_rect[s.fd] = b;
+    k.sock_rect[s.sid] = b;
     y += row_h + 4 * k.s;
   }
   if (pick.hidden) {
@@ -297,18 +350,18 @@ void draw_sockets(Canvas& k, Rect r, const WorldState& w, int max_boxes) {
   }
 }
 
-void draw_tree(Canvas& k, Rect r, const Pane& p) {
+void draw_tree(Canvas& k, Rect r, const Pane& p, const WsEpoll& ep) {
   const auto& pal = k.pal;
-  const WsEpoll& ep = *p.world.ep;
   const float nr_max = 15 * k.s;
   // How many levels fit: rows of 2.6 radii.
   const int levels = std::max(2, int(r.h() / (nr_max * 2.6f)));
   view::TreeLayout lay;
   const std::size_t cur = p.pb.cursor;
-  if (!p.story.empty() && cur > p.story_at) {
+  if (!p.story.empty() && cur > p.story_at && ep.eid == p.story_eid) {
     const std::size_t step = std::min(cur - 1 - p.story_at, p.story.size() - 1);
     const view::TreeLayout to = view::layout_tree(p.story[step], levels);
-    const view::TreeLayout from = step == 0 ? view::layout_tree(p.before.ep ? p.before.ep->rbr : RbTree{}, levels)
+    const RbTree* before = p.story_eid < p.before.eps.size() ? &p.before.eps[p.story_eid].rbr : nullptr;
+    const view::TreeLayout from = step == 0 ? view::layout_tree(before ? *before : RbTree{}, levels)
                                             : view::layout_tree(p.story[step - 1], levels);
     lay = view::lerp_layout(from, to, ease(k.c.anim));
   } else {
@@ -328,7 +381,7 @@ void draw_tree(Canvas& k, Rect r, const Pane& p) {
     if (q.parent >= 0) k.dl->AddLine(pos(lay.nodes[std::size_t(q.parent)]), pos(q), col(pal.frame), 2 * k.s);
   for (const auto& q : lay.nodes) {
     const ImVec2 c = pos(q);
-    const bool focused = q.fd == std::int32_t(k.focus.fd);
+    const bool focused = q.fd == k.focus.fd && (k.focus.eid == kNone || k.focus.eid == ep.eid);
     const bool ready = std::find(ep.rdllist.begin(), ep.rdllist.end(), std::uint32_t(q.fd)) != ep.rdllist.end();
     k.dl->AddCircleFilled(c, nr, col(q.red ? pal.rb_red : pal.rb_black));
     // Black nodes get a light ring so they read on a dark background; red ones a double ring
@@ -345,49 +398,20 @@ void draw_tree(Canvas& k, Rect r, const Pane& p) {
            "+ " + view::group_digits(std::uint64_t(lay.hidden)) + " deeper nodes not drawn", true);
 }
 
-void draw_epoll(Canvas& k, Rect r, const Pane& p) {
+// rdllist as a chain of fds; returns its rectangle.
+Rect draw_rdllist(Canvas& k, const WsEpoll& ep, float x, float y, float right) {
   const auto& pal = k.pal;
-  const WorldState& w = p.world;
-  box(k.dl, r.a, r.b, col(pal.panel), col(pal.frame), 5 * k.s, 2 * k.s);
-  const float x = r.a.x + 8 * k.s;
-  if (!w.ep) {
-    k.bold(ImVec2(x, r.a.y + 4 * k.s), col(pal.text), p.run->trace->strategy);
-    const std::string& s = p.run->trace->strategy;
-    const char* note = s == "select" || s == "poll"
-                           ? "No epoll here: every select/poll call registers on every fd's wait queue (__pollwait), calls ->poll on each, and undoes it all before returning."
-                       : s == "blocking" ? "No epoll here: each thread sleeps in recvfrom on its own socket's wait queue (sk_wait_data)."
-                       : s == "busy-poll" ? "No epoll, no sleeping: the loop asks every non-blocking socket again and again, and gets EAGAIN."
-                                          : "epoll_create1 has not run yet.";
-    k.dl->AddText(k.c.fonts.small, k.sfs, ImVec2(x, r.a.y + k.fs * 1.8f), col(pal.text), note, nullptr, r.w() - 16 * k.s);
-    k.text(ImVec2(x, r.b.y - k.sfs * 1.6f), col(pal.dim), "fds scanned so far: " + view::group_digits(w.counters.fds_scanned), true);
-    k.tree = k.rdllist = k.epwq = r;
-    return;
-  }
-  const WsEpoll& ep = *w.ep;
-  k.bold(ImVec2(x, r.a.y + 4 * k.s), col(pal.text), "epoll fd " + std::to_string(ep.epfd));
-  k.text(ImVec2(x + k.text_w("epoll fd 000") + 24 * k.s, r.a.y + 6 * k.s), col(pal.dim),
-         "rbr: " + std::to_string(ep.rbr.size()) + " epitems", true);
-  // The tree.
-  const float ty = r.a.y + k.fs * 1.7f;
-  const float th = r.h() * 0.56f;
-  k.tree = Rect{ImVec2(x, ty), ImVec2(r.b.x - 8 * k.s, ty + th)};
-  draw_tree(k, k.tree, p);
-  // rdllist as a chain.
-  float y = ty + th + 6 * k.s;
-  k.text(ImVec2(x, y), col(pal.text), "rdllist (ready list)", true);
-  y += k.sfs * 1.4f;
-  k.rdllist = Rect{ImVec2(x, y), ImVec2(r.b.x - 8 * k.s, y + k.fs * 1.3f)};
-  float cx = x;
   const float bh = k.fs * 1.25f;
+  float cx = x;
   if (ep.rdllist.empty()) k.text(ImVec2(cx, y + 2 * k.s), col(pal.dim), "empty", true);
   for (std::size_t i = 0; i < ep.rdllist.size(); i++) {
     const std::string t = "fd " + std::to_string(ep.rdllist[i]);
     const float bw = k.text_w(t, true) + 12 * k.s;
-    if (cx + bw + 40 * k.s > r.b.x) {
+    if (cx + bw + 40 * k.s > right) {
       k.text(ImVec2(cx, y + 2 * k.s), col(pal.dim), "+" + std::to_string(ep.rdllist.size() - i), true);
       break;
     }
-    const bool focused = ep.rdllist[i] == k.focus.fd;
+    const bool focused = std::int32_t(ep.rdllist[i]) == k.focus.fd && (k.focus.eid == kNone || k.focus.eid == ep.eid);
     box(k.dl, ImVec2(cx, y), ImVec2(cx + bw, y + bh), col(pal.ready), col(focused ? pal.focus : pal.ready), 3 * k.s, focused ? 3 * k.s : 0);
     k.dl->AddText(k.c.fonts.small, k.sfs, ImVec2(cx + 6 * k.s, y + (bh - k.sfs) / 2), col(text_on(pal, pal.ready)), t.c_str());
     cx += bw;
@@ -396,30 +420,116 @@ void draw_epoll(Canvas& k, Rect r, const Pane& p) {
       cx += 18 * k.s;
     }
   }
-  // ep->wq and its sleeper.
-  y += bh + 10 * k.s;
-  k.text(ImVec2(x, y), col(pal.text), "ep->wq (epoll_wait sleepers)", true);
-  y += k.sfs * 1.4f;
-  k.epwq = Rect{ImVec2(x, y), ImVec2(r.b.x - 8 * k.s, y + bh)};
-  cx = x;
+  return Rect{ImVec2(x, y), ImVec2(right, y + bh)};
+}
+
+// ep->wq and its sleepers (exclusive waiters: one is woken per event).
+Rect draw_epwq(Canvas& k, const WorldState& w, const WsEpoll& ep, float x, float y, float right) {
+  const auto& pal = k.pal;
+  const float bh = k.fs * 1.25f;
+  float cx = x;
   if (ep.wq.empty()) k.text(ImVec2(cx, y), col(pal.dim), "nobody waiting", true);
-  for (const auto& e : ep.wq) {
-    const std::string t = view::task_name(w, std::uint16_t(e.who)) + " sleeps (exclusive)";
+  for (std::size_t i = 0; i < ep.wq.size(); i++) {
+    const std::string t = view::task_name(w, std::uint16_t(ep.wq[i].who)) + " sleeps";
+    if (cx + k.text_w(t, true) + 8 * k.s > right) {
+      k.text(ImVec2(cx, y), col(pal.dim), "+" + std::to_string(ep.wq.size() - i), true);
+      break;
+    }
     cx = k.chip(ImVec2(cx, y), t, pal.state[int(TaskState::Sleeping)], view::rgb(255, 255, 255)) + 6 * k.s;
   }
+  return Rect{ImVec2(x, y), ImVec2(right, y + bh)};
+}
+
+std::string epoll_title(const WorldState& w, const WsEpoll& ep) {
+  std::string t = "epoll fd " + (ep.fd >= 0 ? std::to_string(ep.fd) : std::string("?"));
+  if (w.eps.size() > 1 && ep.owner != kNoTask) t += " · " + view::task_name(w, ep.owner);
+  return t;
+}
+
+// One instance, the whole picture: its red-black tree, rdllist and ep->wq.
+void draw_epoll_full(Canvas& k, Rect r, const Pane& p, const WsEpoll& ep) {
+  const auto& pal = k.pal;
+  const WorldState& w = p.world;
+  const float x = r.a.x + 8 * k.s;
+  const std::string title = epoll_title(w, ep);
+  k.bold(ImVec2(x, r.a.y + 4 * k.s), col(pal.text), title);
+  k.text(ImVec2(x + k.text_w(title) * 1.05f + 24 * k.s, r.a.y + 6 * k.s), col(pal.dim),
+         "rbr: " + std::to_string(ep.rbr.size()) + " epitems", true);
+  const float ty = r.a.y + k.fs * 1.7f;
+  const float th = r.h() * 0.56f;
+  k.tree = Rect{ImVec2(x, ty), ImVec2(r.b.x - 8 * k.s, ty + th)};
+  draw_tree(k, k.tree, p, ep);
+  float y = ty + th + 6 * k.s;
+  k.text(ImVec2(x, y), col(pal.text), "rdllist (ready list)", true);
+  y += k.sfs * 1.4f;
+  k.rdl_rect[ep.eid] = k.rdllist = draw_rdllist(k, ep, x, y, r.b.x - 8 * k.s);
+  y += k.fs * 1.25f + 10 * k.s;
+  k.text(ImVec2(x, y), col(pal.text), "ep->wq (epoll_wait sleepers, exclusive)", true);
+  y += k.sfs * 1.4f;
+  k.epwq_rect[ep.eid] = k.epwq = draw_epwq(k, w, ep, x, y, r.b.x - 8 * k.s);
+}
+
+// Several instances (a thread each): one band per instance, with its tree's size, its
+// rdllist and its ep->wq; the tree of the instance the current event is about is drawn.
+void draw_epoll_bands(Canvas& k, Rect r, const Pane& p) {
+  const auto& pal = k.pal;
+  const WorldState& w = p.world;
+  const std::size_t n = w.eps.size();
+  const float x = r.a.x + 8 * k.s;
+  const float band = k.fs * 1.5f + 2 * (k.sfs * 1.4f + k.fs * 1.25f) + 8 * k.s;
+  const std::size_t fit = std::max<std::size_t>(1, std::size_t(r.h() / band));
+  std::size_t first = 0;
+  if (n > fit && k.focus.eid != kNone && k.focus.eid < n) first = std::min(k.focus.eid, std::uint32_t(n - fit));
+  float y = r.a.y + 4 * k.s;
+  for (std::size_t i = first; i < n && i < first + fit; i++) {
+    const WsEpoll& ep = w.eps[i];
+    const bool focused = k.focus.eid == ep.eid;
+    const Rect b{ImVec2(r.a.x + 3 * k.s, y - 2 * k.s), ImVec2(r.b.x - 3 * k.s, y + band - 6 * k.s)};
+    box(k.dl, b.a, b.b, col(pal.panel), col(focused ? pal.focus : pal.frame), 4 * k.s, (focused ? 3.0f : 1.0f) * k.s);
+    const std::string title = epoll_title(w, ep);
+    k.bold(ImVec2(x, y), col(pal.text), title);
+    k.text(ImVec2(x + k.text_w(title) * 1.05f + 16 * k.s, y + 2 * k.s), col(pal.dim),
+           "rbr: " + std::to_string(ep.rbr.size()) + " epitems", true);
+    float yy = y + k.fs * 1.5f;
+    k.text(ImVec2(x, yy), col(pal.dim), "rdllist", true);
+    const float lx = x + k.text_w("ep->wq  ", true);
+    k.rdl_rect[ep.eid] = draw_rdllist(k, ep, lx, yy, r.b.x - 8 * k.s);
+    yy += k.fs * 1.25f + 4 * k.s;
+    k.text(ImVec2(x, yy), col(pal.dim), "ep->wq", true);
+    k.epwq_rect[ep.eid] = draw_epwq(k, w, ep, lx, yy, r.b.x - 8 * k.s);
+    y += band;
+  }
+  if (n > fit) k.text(ImVec2(x, std::min(y, r.b.y - k.sfs)), col(pal.dim), "+ " + std::to_string(n - fit) + " more epoll instances", true);
+  k.tree = k.rdllist = k.epwq = r;
+}
+
+void draw_epoll(Canvas& k, Rect r, const Pane& p) {
+  const auto& pal = k.pal;
+  const WorldState& w = p.world;
+  box(k.dl, r.a, r.b, col(pal.panel), col(pal.frame), 5 * k.s, 2 * k.s);
+  const float x = r.a.x + 8 * k.s;
+  if (w.eps.empty()) {
+    const StrategyInfo& info = strategy_info(p.run->trace->strategy);
+    k.bold(ImVec2(x, r.a.y + 4 * k.s), col(pal.text), std::string(info.name));
+    const std::string note = info.no_epoll.empty() ? "epoll_create1 has not run yet." : std::string(info.no_epoll);
+    k.dl->AddText(k.c.fonts.small, k.sfs, ImVec2(x, r.a.y + k.fs * 1.8f), col(pal.text), note.c_str(), nullptr, r.w() - 16 * k.s);
+    k.text(ImVec2(x, r.b.y - k.sfs * 1.6f), col(pal.dim), "fds scanned so far: " + view::group_digits(w.counters().fds_scanned), true);
+    k.tree = k.rdllist = k.epwq = r;
+    return;
+  }
+  if (w.eps.size() == 1) draw_epoll_full(k, r, p, w.eps.front());
+  else draw_epoll_bands(k, r, p);
 }
 
 // Where a stage of a packet's trip is on screen.
 ImVec2 stage_pos(const Canvas& k, view::Stage s, const view::PacketMove& m, const WorldState& w, int cpu,
                  std::uint16_t task) {
-  auto sock = [&](std::uint32_t fd, bool wq) {
-    auto it = k.sock_rect.find(fd);
+  auto sock = [&](std::uint32_t sid, bool wq) {
+    auto it = k.sock_rect.find(sid);
     if (it == k.sock_rect.end()) return k.have_summary ? k.sockets_summary.center() : k.nic.center();
     return wq ? ImVec2(it->second.a.x + it->second.w() * 0.3f, it->second.b.y - 8 * k.s)
               : ImVec2(it->second.b.x - 20 * k.s, it->second.a.y + 12 * k.s);
   };
-  std::uint32_t fd = m.fd;
-  if (fd == kNone && m.conn != kNone && m.conn < w.sockets.size()) fd = w.sockets[m.conn].fd;
   switch (s) {
     case view::Stage::Client: return ImVec2(k.wire.a.x + 8 * k.s, k.wire.a.y + 30 * k.s);
     case view::Stage::Wire: case view::Stage::Reply: return ImVec2(k.wire.center().x, k.wire.a.y + 30 * k.s);
@@ -428,9 +538,13 @@ ImVec2 stage_pos(const Canvas& k, view::Stage s, const view::PacketMove& m, cons
       const std::size_t i = cpu >= 0 && std::size_t(cpu) < k.cpu_rect.size() ? std::size_t(cpu) : 0;
       return k.cpu_rect.empty() ? k.nic.center() : k.cpu_rect[i].center();
     }
-    case view::Stage::Socket: return sock(fd, false);
-    case view::Stage::WaitQueue: return sock(fd, true);
-    case view::Stage::ReadyList: return ImVec2(k.rdllist.a.x + 30 * k.s, k.rdllist.center().y);
+    case view::Stage::Socket: return sock(m.sid, false);
+    case view::Stage::WaitQueue: return sock(m.sid, true);
+    case view::Stage::ReadyList: {
+      auto it = k.rdl_rect.find(m.eid);
+      const Rect& r = it != k.rdl_rect.end() ? it->second : k.rdllist;
+      return ImVec2(r.a.x + 30 * k.s, r.center().y);
+    }
     case view::Stage::Task: case view::Stage::User: {
       auto it = k.task_rect.find(task);
       if (it != k.task_rect.end()) return it->second.center();
@@ -438,6 +552,7 @@ ImVec2 stage_pos(const Canvas& k, view::Stage s, const view::PacketMove& m, cons
     }
     case view::Stage::None: break;
   }
+  (void)w;
   return k.nic.center();
 }
 
@@ -450,7 +565,7 @@ void draw_machine(const PanelCtx& c, ViewState& vs, Commands& out, ImVec2 size) 
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 o = ImGui::GetCursorScreenPos();
   ImGui::Dummy(size);
-  Canvas k{dl, c, c.pal, c.scale, c.fonts.body->FontSize, c.fonts.small->FontSize, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, false};
+  Canvas k{dl, c, c.pal, c.scale, c.fonts.body->FontSize, c.fonts.small->FontSize};
   const std::size_t cur = p.pb.cursor;
   if (cur) k.focus = view::focus_of(tr, tr.events[cur - 1], w);
   const float W = size.x, H = size.y, s = c.scale;
@@ -513,23 +628,36 @@ void draw_machine(const PanelCtx& c, ViewState& vs, Commands& out, ImVec2 size) 
       const std::string lbl = "packet " + std::to_string(m.flow) + " · " + std::string(view::stage_name(m.to));
       k.chip(ImVec2(at.x + 12 * s, at.y + 4 * s), lbl, c.pal.packet, view::rgb(0, 0, 0));
     }
-    // A wake-up: an arrow from the wait queue whose callback woke the task (the WaitWake
-    // just before) up to the task's box above the boundary.
+    // A wake-up: an arrow from the wait queue whose entry woke the task up to the task's box
+    // above the boundary. One packet can wake several tasks (a listener watched by several
+    // epoll instances: the thundering herd): every wake-up of this packet so far, at this
+    // instant, gets its arrow, so the fan-out shows at once.
     if (e.kind == Ev::TryToWakeUp) {
-      auto it = k.task_rect.find(e.actor);
-      if (it != k.task_rect.end()) {
-        ImVec2 from = e.cpu < k.cpu_rect.size() ? k.cpu_rect[e.cpu].center() : k.nic.center();
-        for (std::size_t i = cur - 1, n = 0; i-- > 0 && n < 16; n++) {
+      std::size_t lo = cur - 1;
+      while (lo > 0 && cur - lo < 512 && tr.events[lo - 1].t == e.t) lo--;
+      for (std::size_t j = lo; j < cur; j++) {
+        const TraceEvent& wk = tr.events[j];
+        if (wk.kind != Ev::TryToWakeUp || (j + 1 != cur && (wk.flow != e.flow || e.flow == kNone))) continue;
+        auto it = k.task_rect.find(wk.actor);
+        if (it == k.task_rect.end()) continue;
+        ImVec2 from = wk.cpu < k.cpu_rect.size() ? k.cpu_rect[wk.cpu].center() : k.nic.center();
+        for (std::size_t i = j, n = 0; i-- > 0 && n < 16; n++) {
           const TraceEvent& q = tr.events[i];
           if (q.kind != Ev::WaitWake) continue;
-          if (WaitKind(q.a) == WaitKind::EpWait) from = k.epwq.center();
-          else if (k.sock_rect.count(q.obj)) from = k.sock_rect[q.obj].center();
-          else if (k.have_summary) from = k.sockets_summary.center();
+          if (q.obj & kEpWq) {
+            auto r = k.epwq_rect.find(q.obj & ~kEpWq);
+            from = r != k.epwq_rect.end() ? r->second.center() : k.epwq.center();
+          } else if (k.sock_rect.count(q.obj)) {
+            from = k.sock_rect.at(q.obj).center();
+          } else if (k.have_summary) {
+            from = k.sockets_summary.center();
+          }
           break;
         }
         arrow(dl, from, ImVec2(it->second.center().x, it->second.b.y), col(c.pal.wake_arrow), 4 * s, 14 * s);
-        k.chip(ImVec2((from.x + it->second.center().x) / 2 + 8 * s, (from.y + it->second.b.y) / 2), "try_to_wake_up",
-               c.pal.wake_arrow, view::rgb(0, 0, 0));
+        if (j + 1 == cur)
+          k.chip(ImVec2((from.x + it->second.center().x) / 2 + 8 * s, (from.y + it->second.b.y) / 2), "try_to_wake_up",
+                 c.pal.wake_arrow, view::rgb(0, 0, 0));
       }
     }
   }

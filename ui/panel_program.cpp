@@ -9,18 +9,14 @@ namespace eps::app {
 
 void draw_program(const PanelCtx& c, ViewState& vs, Commands& out) {
   const Pane& p = c.pane;
-  if (!p.run->strategy) {
-    ImGui::TextWrapped("Unknown strategy \"%s\": no listing.", p.run->trace->strategy.c_str());
-    return;
-  }
-  const bool et_once = p.run->scenario && p.run->scenario->et_read_once;
-  const auto& lines = program_listing(*p.run->strategy, et_once);
+  // The listing recorded with the run: the variant this run really executed.
+  const std::vector<std::string>& lines = p.run->trace->program;
   const std::size_t cur = p.pb.cursor;
   const std::uint16_t focus = cur ? p.run->trace->events[cur - 1].actor : kNoTask;
   const std::uint16_t task = view::program_task(p.world, focus);
   const int lit = view::lit_line(p.world, task);
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(col(c.pal.dim)));
-  ImGui::Text("%s  ·  following %s", std::string(strategy_name(*p.run->strategy)).c_str(),
+  ImGui::Text("%s  ·  following %s", std::string(strategy_name(p.run->trace->strategy)).c_str(),
               task == kNoTask ? "no thread yet" : view::task_name(p.world, task).c_str());
   ImGui::PopStyleColor();
   ImGui::Separator();

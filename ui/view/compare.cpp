@@ -19,8 +19,9 @@ std::uint64_t wait_calls(const Metrics& m) {
   return sys_count(m, "select") + sys_count(m, "poll") + sys_count(m, "epoll_wait");
 }
 
-bool scans_all(const std::string& s) { return s == "select" || s == "poll"; }
-bool is_epoll(const std::string& s) { return s == "epoll" || s == "epoll-et"; }
+bool scans_all(Strategy s) { return strategy_info(s).waits == WaitsWith::Scan; }
+bool is_epoll(Strategy s) { return strategy_info(s).waits == WaitsWith::Epoll; }
+std::string name(const Metrics& m) { return std::string(strategy_name(m.strategy)); }
 
 struct Fact {
   double ratio = 0;
@@ -32,8 +33,8 @@ double ratio(double x, double y) { return std::max(x, y) / std::max(1.0, std::mi
 }  // namespace
 
 std::string explain_difference(const Metrics& a, const Metrics& b) {
-  const std::string& sa = a.strategy;
-  const std::string& sb = b.strategy;
+  const std::string sa = name(a);
+  const std::string sb = name(b);
   if (a.requests_sent == 0 && b.requests_sent == 0 && a.syscalls_total() == 0 && b.syscalls_total() == 0)
     return "Nothing has happened yet in either run: press play.";
   std::vector<Fact> facts;
@@ -47,11 +48,11 @@ std::string explain_difference(const Metrics& a, const Metrics& b) {
     const Metrics& lo = a_more ? b : a;
     char buf[400];
     std::snprintf(buf, sizeof buf, "%s examined %s fds (%.0f per call), %s only %s (%.0f per call)",
-                  hi.strategy.c_str(), group_digits(hi.fds_scanned).c_str(), a_more ? per_a : per_b,
-                  lo.strategy.c_str(), group_digits(lo.fds_scanned).c_str(), a_more ? per_b : per_a);
+                  name(hi).c_str(), group_digits(hi.fds_scanned).c_str(), a_more ? per_a : per_b,
+                  name(lo).c_str(), group_digits(lo.fds_scanned).c_str(), a_more ? per_b : per_a);
     std::string why;
     if (scans_all(hi.strategy) && is_epoll(lo.strategy))
-      why = ": " + hi.strategy + " calls ->poll on every watched fd on every call, while epoll_wait "
+      why = ": " + name(hi) + " calls ->poll on every watched fd on every call, while epoll_wait "
             "only reads the ready list that ep_poll_callback filled.";
     else
       why = ".";
@@ -61,9 +62,9 @@ std::string explain_difference(const Metrics& a, const Metrics& b) {
     const bool a_more = a.eagain >= b.eagain;
     const Metrics& hi = a_more ? a : b;
     const Metrics& lo = a_more ? b : a;
-    std::string t = hi.strategy + " got " + group_digits(hi.eagain) + " EAGAINs, " + lo.strategy +
+    std::string t = name(hi) + " got " + group_digits(hi.eagain) + " EAGAINs, " + name(lo) +
                     " " + group_digits(lo.eagain) + ": ";
-    t += hi.strategy == "busy-poll"
+    t += strategy_info(hi.strategy).waits == WaitsWith::Nothing
              ? "busy polling asks every non-blocking socket again and again and never sleeps, "
                "burning CPU its neighbours could use."
              : "each EAGAIN is a syscall that found nothing to read.";
@@ -75,10 +76,10 @@ std::string explain_difference(const Metrics& a, const Metrics& b) {
       const bool a_more = ca >= cb;
       const Metrics& hi = a_more ? a : b;
       const Metrics& lo = a_more ? b : a;
-      std::string t = hi.strategy + " made " + group_digits(std::uint64_t(a_more ? ca : cb)) +
-                      " context switches, " + lo.strategy + " " +
+      std::string t = name(hi) + " made " + group_digits(std::uint64_t(a_more ? ca : cb)) +
+                      " context switches, " + name(lo) + " " +
                       group_digits(std::uint64_t(a_more ? cb : ca)) + ": ";
-      t += hi.strategy == "blocking"
+      t += strategy_info(hi.strategy).waits == WaitsWith::Recvfrom
                ? "with a thread per connection, every request costs a sleep in sk_wait_data and a "
                  "try_to_wake_up."
                : "each sleep and wake-up is a trip through __schedule.";

@@ -6,29 +6,38 @@ namespace eps::view {
 
 namespace {
 
-bool on_rdllist(const WorldState& w, std::uint32_t fd) {
-  return w.ep && std::find(w.ep->rdllist.begin(), w.ep->rdllist.end(), fd) != w.ep->rdllist.end();
-}
-
 bool has_task_waiter(const WsSocket& s) {
   for (const auto& q : s.wq)
     if (q.kind == WaitKind::TaskWake) return true;
   return false;
 }
 
+// The socket an fd names (even one closed since: its slot remembers), or kNone.
+std::uint32_t sid_of_fd(const WorldState& w, std::uint32_t fd) {
+  if (fd >= w.files.size() || w.files[fd].kind != FileKind::Socket) return kNone;
+  return w.files[fd].id;
+}
+
 }  // namespace
 
-SocketPick pick_sockets(const WorldState& w, std::size_t max_shown, std::uint32_t focus_fd) {
+bool on_any_rdllist(const WorldState& w, const WsSocket& s) {
+  if (s.fd < 0) return false;
+  for (const WsEpoll& ep : w.eps)
+    if (std::find(ep.rdllist.begin(), ep.rdllist.end(), std::uint32_t(s.fd)) != ep.rdllist.end()) return true;
+  return false;
+}
+
+SocketPick pick_sockets(const WorldState& w, std::size_t max_shown, std::uint32_t focus_sid) {
   SocketPick p;
   // Rank: 0 focus, 1 busy (data, ready, a blocked reader), 2 the rest.
   std::vector<std::pair<int, std::size_t>> ranked;
   ranked.reserve(w.sockets.size());
   for (std::size_t i = 0; i < w.sockets.size(); i++) {
     const WsSocket& s = w.sockets[i];
-    if (s.closed || s.fd == kNone) continue;
+    if (s.closed || s.listening() || !s.accepted) continue;
     int r = 2;
-    if (s.fd == focus_fd) r = 0;
-    else if (s.rxq > 0 || on_rdllist(w, s.fd) || has_task_waiter(s)) r = 1;
+    if (s.sid == focus_sid) r = 0;
+    else if (s.rxq > 0 || on_any_rdllist(w, s) || has_task_waiter(s)) r = 1;
     ranked.push_back({r, i});
   }
   // Stable by rank then by fd: keep the picture from jumping around between steps.
@@ -71,7 +80,8 @@ std::string_view stage_name(Stage s) {
 
 Stage stage_of(const TraceEvent& e) {
   switch (e.kind) {
-    case Ev::ClientSend: return Stage::Wire;
+    case Ev::ClientSend: case Ev::ClientConnect: return Stage::Wire;
+    case Ev::SocketCreate: return e.flow == kNone ? Stage::None : Stage::Socket;  // into the accept queue
     case Ev::NicRx: return Stage::Ring;
     case Ev::NicDrop: return Stage::Ring;
     case Ev::NapiRx: return Stage::Softirq;
@@ -99,36 +109,47 @@ Focus focus_of(const Trace& tr, const TraceEvent& e, const WorldState& w) {
       break;
     default: break;
   }
-  auto conn_fd = [&](std::uint32_t conn) -> std::uint32_t {
-    return conn < w.sockets.size() ? w.sockets[conn].fd : kNone;
-  };
   switch (e.kind) {
-    case Ev::ClientSend: case Ev::NicRx: case Ev::NicDrop: case Ev::NapiRx: case Ev::ReplySend:
-    case Ev::ReplyRecv: case Ev::RequestFailed:
+    case Ev::ClientSend: case Ev::ClientConnect: case Ev::NicRx: case Ev::NicDrop: case Ev::NapiRx:
+    case Ev::ReplySend: case Ev::ReplyRecv: case Ev::RequestFailed:
       f.conn = e.obj;
-      f.fd = conn_fd(e.obj);
+      f.sid = e.obj;  // a connection's socket id is its index
       break;
-    case Ev::SkbQueue: case Ev::SkbDequeue: case Ev::SocketCreate: case Ev::FdClose:
-      f.fd = e.obj;
+    case Ev::SkbQueue: case Ev::SkbDequeue: case Ev::SocketCreate:
+      f.sid = e.obj;
+      break;
+    case Ev::FdClose: case Ev::FdInstall:
+      f.fd = std::int32_t(e.obj);
+      if (e.kind == Ev::FdClose) f.sid = sid_of_fd(w, e.obj);
+      else if (FileKind(e.a) == FileKind::Socket) f.sid = e.b;
+      else f.eid = e.b;
       break;
     case Ev::SyscallEnter: case Ev::SyscallExit:
-      if (e.obj != kNone && (!w.ep || e.obj != w.ep->epfd)) f.fd = e.obj;
+      if (e.obj != kNone) {
+        f.fd = std::int32_t(e.obj);
+        if (w.epoll_fd(e.obj)) f.eid = w.files[e.obj].id;
+        else f.sid = sid_of_fd(w, e.obj);
+      }
       break;
     case Ev::WaitAdd: case Ev::WaitRemove: case Ev::WaitWake:
-      if (WaitKind(e.a) == WaitKind::EpCallback) f.fd = e.b;
-      else if (!w.ep || e.obj != w.ep->epfd) f.fd = e.obj;
-      if (WaitKind(e.a) == WaitKind::TaskWake || WaitKind(e.a) == WaitKind::PollWake ||
-          WaitKind(e.a) == WaitKind::EpWait)
-        f.task = std::uint16_t(e.b);
+      if (e.obj & kEpWq) f.eid = e.obj & ~kEpWq;
+      else f.sid = e.obj;
+      if (wait_kind_of(e.a) == WaitKind::EpCallback) f.eid = e.b;
+      else f.task = std::uint16_t(e.b);
       break;
     case Ev::EpitemInsert: case Ev::EpitemRemove: case Ev::EpitemModify: case Ev::RbRotate:
     case Ev::RbRecolor: case Ev::RdllistAdd: case Ev::RdllistRemove:
-      f.fd = e.a;
+      f.eid = e.obj;
+      f.fd = std::int32_t(e.a);
+      f.sid = sid_of_fd(w, e.a);
+      break;
+    case Ev::EpollCreate:
+      f.eid = e.obj;
       break;
     default: break;
   }
-  if (f.conn == kNone && f.fd != kNone && f.fd < w.fd_conn.size() && w.fd_conn[f.fd] >= 0)
-    f.conn = std::uint32_t(w.fd_conn[f.fd]);
+  if (f.conn == kNone && f.sid != kNone && f.sid < w.sockets.size() && !w.sockets[f.sid].listening())
+    f.conn = w.sockets[f.sid].conn;
   (void)tr;
   return f;
 }
@@ -142,11 +163,12 @@ PacketMove packet_move(const Trace& tr, std::size_t cursor, float t, std::size_t
   m.active = true;
   m.flow = cur.flow;
   m.from = m.to = from;
-  if (cur.kind == Ev::ClientSend || cur.kind == Ev::NicRx || cur.kind == Ev::NapiRx ||
+  if (cur.kind == Ev::ClientSend || cur.kind == Ev::ClientConnect || cur.kind == Ev::NicRx || cur.kind == Ev::NapiRx ||
       cur.kind == Ev::NicDrop || cur.kind == Ev::ReplySend || cur.kind == Ev::ReplyRecv)
-    m.conn = cur.obj;
-  if (cur.kind == Ev::SkbQueue || cur.kind == Ev::SkbDequeue) m.fd = cur.obj;
-  if (cur.kind == Ev::RdllistAdd) m.fd = cur.a;
+    m.conn = m.sid = cur.obj;
+  if (cur.kind == Ev::SkbQueue || cur.kind == Ev::SkbDequeue) m.sid = cur.obj;
+  if (cur.kind == Ev::SocketCreate) m.sid = cur.b;  // the listener whose accept queue it joins
+  if (cur.kind == Ev::RdllistAdd) m.eid = cur.obj;
   const std::size_t end = std::min(tr.events.size(), cursor + lookahead);
   for (std::size_t i = cursor; i < end; i++) {
     const TraceEvent& e = tr.events[i];
@@ -166,7 +188,7 @@ PacketMove packet_arrival(const Trace& tr, std::size_t cursor, float t, std::siz
   const TraceEvent& cur = tr.events[cursor - 1];
   const Stage to = stage_of(cur);
   if (to == Stage::None || cur.flow == kNone) return m;
-  m = packet_move(tr, cursor, 1.0f, 0);  // fills flow, fd, conn for the current event
+  m = packet_move(tr, cursor, 1.0f, 0);  // fills flow, sid, conn, eid for the current event
   m.from = m.to = to;
   m.t = 1;
   const std::size_t stop = cursor - 1 > lookback ? cursor - 1 - lookback : 0;

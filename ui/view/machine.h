@@ -14,15 +14,19 @@
 namespace eps::view {
 
 struct SocketPick {
-  std::vector<std::size_t> shown;   // indexes into WorldState::sockets, in fd order
+  std::vector<std::size_t> shown;   // indexes into WorldState::sockets (sids), in fd order
   std::size_t hidden = 0;           // sockets not shown
   std::size_t hidden_busy = 0;      // of them, how many have data queued
   std::uint64_t hidden_queued = 0;  // segments queued on hidden sockets
 };
 
-// Up to `max_shown` sockets: the focus fd first, then those with data queued, on rdllist or
-// with a task waiting, then the rest in fd order. Closed sockets are never shown.
-SocketPick pick_sockets(const WorldState& w, std::size_t max_shown, std::uint32_t focus_fd = kNone);
+// Up to `max_shown` connection sockets: the focus first, then those with data queued, on a
+// ready list or with a task waiting, then the rest in fd order. Closed sockets, listening
+// sockets and connections not yet accepted (they are in a listener's accept queue) are not
+// among them.
+SocketPick pick_sockets(const WorldState& w, std::size_t max_shown, std::uint32_t focus_sid = kNone);
+// Whether any epoll instance has this socket's fd on its ready list.
+bool on_any_rdllist(const WorldState& w, const WsSocket& s);
 
 // The stops of a packet's trip through the machine.
 enum class Stage : std::uint8_t {
@@ -34,7 +38,9 @@ Stage stage_of(const TraceEvent& e);
 
 // What the current event is about: the picture highlights these.
 struct Focus {
-  std::uint32_t fd = kNone;
+  std::uint32_t sid = kNone;        // the socket (connection or listener)
+  std::uint32_t eid = kNone;        // the epoll instance
+  std::int32_t fd = -1;             // the fd the event names (an epitem's key), if any
   std::uint32_t conn = kNone;
   std::uint16_t task = kNoTask;
   int cpu = -1;
@@ -49,7 +55,7 @@ Focus focus_of(const Trace& tr, const TraceEvent& e, const WorldState& w);
 struct PacketMove {
   bool active = false;
   Stage from = Stage::None, to = Stage::None;
-  std::uint32_t flow = kNone, fd = kNone, conn = kNone;
+  std::uint32_t flow = kNone, sid = kNone, conn = kNone, eid = kNone;
   float t = 0;
 };
 PacketMove packet_move(const Trace& tr, std::size_t cursor, float t, std::size_t lookahead = 64);

@@ -29,8 +29,28 @@ std::string syscall_result(Sys s, int r) {
   return std::to_string(r);
 }
 
+// A socket by what a student sees: its fd, or, before accept4, its connection.
+std::string sock_s(const WorldState& w, std::uint32_t sid) {
+  if (sid >= w.sockets.size()) return "socket " + std::to_string(sid);
+  const WsSocket& s = w.sockets[sid];
+  if (s.listening()) return s.fd >= 0 ? "listening " + fd_s(std::uint32_t(s.fd)) : "the listening socket";
+  if (s.fd >= 0) return fd_s(std::uint32_t(s.fd));
+  return "connection " + std::to_string(s.conn) + " (not accepted yet)";
+}
+
+std::string epoll_s(const WorldState& w, std::uint32_t eid) {
+  if (eid < w.eps.size() && w.eps[eid].fd >= 0) return "epoll " + fd_s(std::uint32_t(w.eps[eid].fd));
+  return "epoll instance " + std::to_string(eid);
+}
+
+// A wait queue by its owner.
+std::string wq_s(const WorldState& w, std::uint32_t id) {
+  if (id & kEpWq) return epoll_s(w, id & ~kEpWq) + "'s ep->wq";
+  return sock_s(w, id) + "'s wait queue";
+}
+
 std::string who_waits(const WorldState& w, WaitKind k, std::uint32_t who) {
-  if (k == WaitKind::EpCallback) return "the epitem of " + fd_s(who);
+  if (k == WaitKind::EpCallback) return "the epitem of " + epoll_s(w, who);
   return task_name(w, std::uint16_t(who));
 }
 
@@ -76,13 +96,13 @@ std::string task_name(const WorldState& w, std::uint16_t id) {
 std::string narrate_start(const Trace& tr) {
   return "Nothing has happened yet. " +
          (tr.scenario_title.empty() ? std::string("The run") : "\"" + tr.scenario_title + "\"") +
-         " with the " + tr.strategy + " server: press Space to play, or the right arrow to step.";
+         " with the " + std::string(strategy_name(tr.strategy)) + " server: press Space to play, or the right arrow to step.";
 }
 
 std::string narrate(const Trace& tr, const TraceEvent& e, const WorldState& w) {
   const std::string who = task_name(w, e.actor);
   const std::string cpu = "CPU" + std::to_string(e.cpu);
-  const bool blocking = tr.strategy == "blocking";
+  const bool blocking = strategy_info(tr.strategy).waits == WaitsWith::Recvfrom;
   switch (e.kind) {
     case Ev::TaskCreate: {
       const char* kind =
@@ -94,13 +114,26 @@ std::string narrate(const Trace& tr, const TraceEvent& e, const WorldState& w) {
       return who + " is created: " + kind + ".";
     }
     case Ev::SocketCreate:
-      if (e.a == kNone) return "The listening socket is " + fd_s(e.obj) + "; clients queue up on it.";
-      return "Connection " + std::to_string(e.a) + " gets " + fd_s(e.obj) +
-             ": a socket with its own receive queue (sk_receive_queue) and wait queue.";
+      if (e.a == kNone) return "A listening socket: connections whose handshake is done wait in its accept queue.";
+      if (e.flow == kNone)
+        return "Connection " + std::to_string(e.a) + " was made before the run: its socket, with its own receive "
+               "queue (sk_receive_queue) and wait queue, waits in " + sock_s(w, e.b) + "'s accept queue.";
+      return "The handshake of connection " + std::to_string(e.a) + " completes (tcp_check_req): its new socket "
+             "joins " + sock_s(w, e.b) + "'s accept queue, and sock_def_readable wakes whoever waits on the "
+             "listener.";
+    case Ev::FdInstall:
+      if (FileKind(e.a) == FileKind::Epoll)
+        return "alloc_fd gives the epoll instance " + fd_s(e.obj) + ", the lowest free number.";
+      return "alloc_fd + fd_install: " + fd_s(e.obj) + " (the lowest free number) now refers to " +
+             (e.b < w.sockets.size() && w.sockets[e.b].listening() ? std::string("a listening socket")
+                                                                    : "connection " + std::to_string(e.b) + "'s socket") +
+             ".";
+    case Ev::ClientConnect:
+      return "A client calls connect() on connection " + std::to_string(e.obj) +
+             ": SYN, SYN-ACK, and its last ACK crosses the wire to the server's NIC.";
     case Ev::EpollCreate:
-      return "epoll_create1 → ep_alloc made epoll instance " + fd_s(e.obj) +
-             ": an empty red-black tree (rbr), an empty ready list (rdllist) and a wait queue "
-             "(ep->wq).";
+      return "epoll_create1 → ep_alloc makes an epoll instance: an empty red-black tree (rbr), an empty "
+             "ready list (rdllist) and a wait queue (ep->wq).";
     case Ev::FdClose:
       if (e.a == 1)
         return fd_s(e.obj) + " is ≥ FD_SETSIZE (1024): FD_SET on it would be undefined "
@@ -137,14 +170,11 @@ std::string narrate(const Trace& tr, const TraceEvent& e, const WorldState& w) {
       return s;
     }
     case Ev::ProgramLine: {
-      const auto st = parse_strategy(tr.strategy);
-      if (st) {
-        const auto& lines = program_listing(*st);
-        if (e.a < lines.size()) {
-          std::string code = lines[e.a];
-          while (!code.empty() && code.front() == ' ') code.erase(code.begin());
-          return who + " is at line " + std::to_string(e.a + 1) + ": " + code;
-        }
+      // The listing recorded with the run (a lesson's variant, e.g. the read-once bug).
+      if (e.a < tr.program.size()) {
+        std::string code = tr.program[e.a];
+        while (!code.empty() && code.front() == ' ') code.erase(code.begin());
+        return who + " is at line " + std::to_string(e.a + 1) + ": " + code;
       }
       return who + " is at line " + std::to_string(e.a + 1) + " of its program.";
     }
@@ -190,6 +220,9 @@ std::string narrate(const Trace& tr, const TraceEvent& e, const WorldState& w) {
       return "A client sends request " + std::to_string(e.a) + " on connection " +
              std::to_string(e.obj) + " (packet " + std::to_string(e.flow) + "); it crosses the wire to the NIC.";
     case Ev::NicRx:
+      if (e.b == kNone)
+        return "The NIC DMAs the handshake's last ACK of connection " + std::to_string(e.obj) + " (packet " +
+               std::to_string(e.flow) + ") into an RX ring slot (" + std::to_string(e.a) + " in use) and raises its IRQ line.";
       return "The NIC DMAs packet " + std::to_string(e.flow) + " (connection " + std::to_string(e.obj) +
              ") into an RX ring slot (" + std::to_string(e.a) + " in use) and raises its IRQ line.";
     case Ev::NicDrop:
@@ -219,51 +252,55 @@ std::string narrate(const Trace& tr, const TraceEvent& e, const WorldState& w) {
       return "net_rx_action used up its budget: time_squeeze++, and NET_RX is raised again to "
              "finish the ring later.";
     case Ev::SkbQueue:
-      return "tcp_rcv_established appends the segment to " + fd_s(e.obj) + "'s sk_receive_queue (" +
+      return "tcp_rcv_established appends the segment to " + sock_s(w, e.obj) + "'s sk_receive_queue (" +
              std::to_string(e.a) + " queued); tcp_data_ready → sock_def_readable wakes its wait queue.";
     case Ev::SkbDequeue:
-      return who + "'s recvfrom (tcp_recvmsg) takes a segment off " + fd_s(e.obj) +
+      return who + "'s recvfrom (tcp_recvmsg) takes a segment off " + sock_s(w, e.obj) +
              "'s receive queue (" + std::to_string(e.a) + " left) and copies it to user space.";
     case Ev::WaitAdd:
-      switch (WaitKind(e.a)) {
+      switch (wait_kind_of(e.a)) {
         case WaitKind::TaskWake:
+          if (e.obj < w.sockets.size() && w.sockets[e.obj].listening())
+            return "inet_csk_wait_for_connect: the accept queue is empty, so " + who_waits(w, WaitKind::TaskWake, e.b) +
+                   " waits on " + wq_s(w, e.obj) + " as an exclusive waiter (one is woken per connection) and sleeps.";
           return "sk_wait_data: " + who_waits(w, WaitKind::TaskWake, e.b) + " adds itself to " +
-                 fd_s(e.obj) + "'s wait queue, then sleeps until data arrives.";
+                 wq_s(w, e.obj) + ", then sleeps until data arrives.";
         case WaitKind::PollWake:
           return "__pollwait: " + who_waits(w, WaitKind::PollWake, e.b) + " registers a pollwake entry on " +
-                 fd_s(e.obj) + "'s wait queue (one per watched fd, every call).";
+                 wq_s(w, e.obj) + " (one per watched fd, every call).";
         case WaitKind::EpCallback:
-          return "ep_ptable_queue_proc hooks ep_poll_callback into " + fd_s(e.obj) +
-                 "'s wait queue: from now on data on it notifies epoll by itself.";
+          return "ep_ptable_queue_proc hooks ep_poll_callback into " + wq_s(w, e.obj) +
+                 ((e.a & kWaitExclusive) ? " as an exclusive entry at its tail (EPOLLEXCLUSIVE)" : "") +
+                 ": from now on readiness of " + sock_s(w, e.obj) + " notifies " + epoll_s(w, e.b) + " by itself.";
         case WaitKind::EpWait:
           return "ep_poll: rdllist is empty, so " + who_waits(w, WaitKind::EpWait, e.b) +
                  " waits on ep->wq (an exclusive waiter) and sleeps.";
       }
       break;
     case Ev::WaitRemove:
-      switch (WaitKind(e.a)) {
+      switch (wait_kind_of(e.a)) {
         case WaitKind::PollWake:
           return "poll_freewait: the pollwake entry of " + who_waits(w, WaitKind::PollWake, e.b) +
-                 " leaves " + fd_s(e.obj) + "'s wait queue (select/poll undo every registration).";
+                 " leaves " + wq_s(w, e.obj) + " (select/poll undo every registration).";
         case WaitKind::EpCallback:
-          return "ep_remove unhooks ep_poll_callback from " + fd_s(e.obj) + "'s wait queue.";
+          return "ep_remove unhooks ep_poll_callback from " + wq_s(w, e.obj) + ".";
         case WaitKind::EpWait:
           return who_waits(w, WaitKind::EpWait, e.b) + " leaves ep->wq.";
         case WaitKind::TaskWake:
-          return who_waits(w, WaitKind::TaskWake, e.b) + " leaves " + fd_s(e.obj) + "'s wait queue.";
+          return who_waits(w, WaitKind::TaskWake, e.b) + " leaves " + wq_s(w, e.obj) + ".";
       }
       break;
     case Ev::WaitWake:
-      switch (WaitKind(e.a)) {
+      switch (wait_kind_of(e.a)) {
         case WaitKind::TaskWake:
-          return "sock_def_readable walks " + fd_s(e.obj) + "'s wait queue: the entry of " +
+          return "sock_def_readable walks " + wq_s(w, e.obj) + ": the entry of " +
                  who_waits(w, WaitKind::TaskWake, e.b) + " runs default_wake_function → try_to_wake_up.";
         case WaitKind::PollWake:
-          return "sock_def_readable walks " + fd_s(e.obj) + "'s wait queue: pollwake wakes " +
+          return "sock_def_readable walks " + wq_s(w, e.obj) + ": pollwake wakes " +
                  who_waits(w, WaitKind::PollWake, e.b) + ", which will rescan every fd.";
         case WaitKind::EpCallback:
-          return "sock_def_readable walks " + fd_s(e.obj) + "'s wait queue (__wake_up_common): "
-                 "the entry's callback is ep_poll_callback.";
+          return "sock_def_readable walks " + wq_s(w, e.obj) + " (__wake_up_common): this entry's callback is "
+                 "ep_poll_callback of " + epoll_s(w, e.b) + ".";
         case WaitKind::EpWait:
           return "ep_poll_callback wakes one exclusive waiter on ep->wq: " +
                  who_waits(w, WaitKind::EpWait, e.b) + ".";
@@ -284,9 +321,9 @@ std::string narrate(const Trace& tr, const TraceEvent& e, const WorldState& w) {
       return fd_s(e.a) + "'s node turns " + (e.b ? "black" : "red") +
              " so that no red node has a red child and black heights stay equal.";
     case Ev::RdllistAdd: {
-      const std::size_t n = w.ep ? w.ep->rdllist.size() : 0;
+      const std::size_t n = e.obj < w.eps.size() ? w.eps[e.obj].rdllist.size() : 0;
       const bool in_softirq = e.cpu < w.cpus.size() && (w.cpus[e.cpu].softirq || w.cpus[e.cpu].hardirq);
-      if (!in_softirq && tr.strategy == "epoll")
+      if (!in_softirq && !strategy_info(tr.strategy).edge_triggered)
         return "Level-triggered: ep_send_events puts " + fd_s(e.a) +
                " back on rdllist, so the next epoll_wait checks it again (" + std::to_string(n) + " ready).";
       return "ep_poll_callback put " + fd_s(e.a) + " on the ready list (rdllist) — " +
@@ -350,8 +387,9 @@ std::string event_label(const Trace& tr, const TraceEvent& e, const std::vector<
       return buf;
     case Ev::WaitAdd: case Ev::WaitRemove: case Ev::WaitWake: {
       static const char* kinds[] = {"task", "pollwake", "ep_poll_callback", "ep_poll"};
-      const std::string who = WaitKind(e.a) == WaitKind::EpCallback ? "fd " + std::to_string(e.b) : nm(e.b);
-      std::snprintf(buf, sizeof buf, "fd %u: %s %s", e.obj, kinds[e.a & 3], who.c_str());
+      const std::string who = wait_kind_of(e.a) == WaitKind::EpCallback ? "ep " + std::to_string(e.b) : nm(e.b);
+      const std::string owner = (e.obj & kEpWq) ? "ep " + std::to_string(e.obj & ~kEpWq) : "sk " + std::to_string(e.obj);
+      std::snprintf(buf, sizeof buf, "%s: %s %s", owner.c_str(), kinds[e.a & 3], who.c_str());
       return buf;
     }
     case Ev::EpitemInsert: case Ev::EpitemRemove: case Ev::EpitemModify: case Ev::RdllistAdd:
@@ -365,7 +403,7 @@ std::string event_label(const Trace& tr, const TraceEvent& e, const std::vector<
       std::snprintf(buf, sizeof buf, "fd %u -> %s", e.a, e.b ? "black" : "red");
       return buf;
     case Ev::SkbQueue: case Ev::SkbDequeue:
-      std::snprintf(buf, sizeof buf, "fd %u, queue %u", e.obj, e.a);
+      std::snprintf(buf, sizeof buf, "sk %u, queue %u", e.obj, e.a);
       return buf;
     case Ev::ClientSend: case Ev::ReplySend: case Ev::ReplyRecv: case Ev::RequestFailed:
       std::snprintf(buf, sizeof buf, "conn %u, request %u", e.obj, e.a);
@@ -375,8 +413,16 @@ std::string event_label(const Trace& tr, const TraceEvent& e, const std::vector<
       return buf;
     case Ev::TaskCreate:
       return nm(e.actor);
-    case Ev::SocketCreate: case Ev::EpollCreate: case Ev::FdClose:
+    case Ev::SocketCreate:
+      return e.a == kNone ? "listener sk " + std::to_string(e.obj) : "conn " + std::to_string(e.a);
+    case Ev::EpollCreate:
+      return "ep " + std::to_string(e.obj);
+    case Ev::FdClose:
       return "fd " + std::to_string(e.obj);
+    case Ev::FdInstall:
+      return "fd " + std::to_string(e.obj) + (FileKind(e.a) == FileKind::Epoll ? " -> ep " : " -> sk ") + std::to_string(e.b);
+    case Ev::ClientConnect:
+      return "conn " + std::to_string(e.obj);
     default:
       break;
   }

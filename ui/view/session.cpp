@@ -21,7 +21,7 @@ std::shared_ptr<Run> index_run(std::shared_ptr<const Trace> tr) {
   run->trace = tr;
   run->replay = std::make_unique<Replay>(tr);
   run->timeline = build_timeline(*tr);
-  run->strategy = parse_strategy(tr->strategy);
+  run->strategy = tr->strategy;
   return run;
 }
 
