@@ -1,7 +1,7 @@
 // From the wire to a waiting task: the NIC, the hard IRQ, NET_RX softirq, the socket's
 // receive queue and wait queue, ep_poll_callback; and the clients on the other side.
-// KERNEL.md section 1 walks the same path step by step; the kernel function each piece
-// mirrors is named where it happens.
+// docs/kernel.md §1 walks the same path step by step, and §7 says where the model departs
+// from it; the kernel function each piece mirrors is named where it happens.
 #include <cassert>
 
 #include "sim/arrivals.h"
