@@ -1,4 +1,4 @@
-// `calibrate`: the model's costs (KERNEL.md §4), measured on this machine, so that the model
+// `calibrate`: the model's costs (docs/kernel.md §4), measured on this machine, so that the model
 // predicts this machine and not the development VM. Each cost is a small timed loop of real
 // syscalls; the result is a [costs] table that `run`, `compare` and `versus` take with
 // --costs FILE.

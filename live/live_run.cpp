@@ -134,8 +134,8 @@ std::vector<std::string> explain_versus(const Scenario& sc, const Metrics& model
     out.push_back("throughput: the model's clock includes start_ms (" + std::to_string(sc.start_ms) +
                   " ms) for setup; the live clock starts at the first request, after every client is connected.");
   if (!calibrated)
-    out.push_back("costs: the model runs on the development VM's (KERNEL.md section 4); `epollscope-cli calibrate "
-                  "--out FILE` measures this machine's, then `versus ... --costs FILE`.");
+    out.push_back("costs: the model runs on its default costs (docs/kernel.md §4), not on this machine's; "
+                  "`epollscope-cli calibrate --out FILE` measures them here, then `versus ... --costs FILE`.");
   return out;
 }
 

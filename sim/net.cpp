@@ -1,7 +1,8 @@
 // From the wire to a socket: the NIC, the hard IRQ, the NET_RX softirq, tcp_v4_rcv's delivery
 // to the socket's receive queue (or, for a handshake's last ACK, the listener's accept
 // queue), and ksoftirqd when the softirq has run too long. docs/kernel.md §1 walks the same
-// path; the kernel function each piece mirrors is named where it happens.
+// path step by step, and §7 says where the model departs from it; the kernel function each
+// piece mirrors is named where it happens.
 #include "sim/net.h"
 
 #include <cassert>

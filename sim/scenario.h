@@ -40,7 +40,7 @@ struct BackgroundGroup {
   int count = 1;              // CPU-bound neighbour tasks that never sleep
 };
 
-// Costs in nanoseconds (KERNEL.md section 4). Each is overridable under [costs].
+// Costs in nanoseconds (docs/kernel.md §4). Each is overridable under [costs].
 struct Costs {
   SimTime syscall_ns = 100;          // entry + exit (half charged on each side)
   SimTime context_switch_ns = 2000;  // __schedule + context_switch

@@ -339,6 +339,7 @@ TEST_CASE("cli: --predict hides the numbers, --reveal shows them", "[cli]") {
   Result p = run_cli({"run", fixture("small_mix.toml"), "--predict"});
   REQUIRE(p.code == 0);
   CHECK(p.out.find("predict") != std::string::npos);
+  CHECK(p.out.find("docs/kernel.md §2") != std::string::npos);  // where to read up first
   CHECK(p.out.find("completed") == std::string::npos);
   CHECK(p.out.find("latency") == std::string::npos);
   CHECK(p.out.find("EAGAIN ") == std::string::npos);

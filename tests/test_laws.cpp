@@ -1,5 +1,5 @@
 // The laws of each mechanism, on a crowd: 10 busy connections among 500 idle ones, one CPU,
-// and a CPU-bound neighbour Q. These are the facts the lessons teach (KERNEL.md section 2).
+// and a CPU-bound neighbour Q. These are the facts the lessons teach (docs/kernel.md §2).
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>

@@ -1,6 +1,7 @@
-// The layering rule (DESIGN.md, STYLE.md 1): sim/ is the model and knows no screen and no
-// socket. This test reads every file under sim/ and fails on any GUI, GL or socket include,
-// naming the file and line.
+// The layering rule: sim/ is the model and knows no screen and no socket. This test reads
+// every file under sim/ and fails on any GUI, GL or socket include, naming the file and line.
+// It also walks the whole source tree for references to files outside the repository, and
+// checks that every citation of the kernel notes names a section they have.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -8,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #ifndef EPS_SOURCE_DIR
@@ -150,4 +153,83 @@ TEST_CASE("layering: in live/, only mux_epoll.cpp includes <sys/epoll.h>", "[lay
   std::ifstream f("live/mux_epoll.cpp");
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   CHECK(text.find("#include <sys/epoll.h>") != std::string::npos);
+}
+
+namespace {
+
+// Every file of the source tree, as (path relative to the root, contents): what git tracks,
+// plus anything else lying there, but not .git and not build trees (a directory with a
+// CMakeCache.txt, or one the .gitignore names: build*, out).
+std::vector<std::pair<std::string, std::string>> source_tree() {
+  const fs::path root(EPS_SOURCE_DIR);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    const fs::path& p = it->path();
+    const std::string name = p.filename().string();
+    if (it->is_directory()) {
+      const bool top = p.parent_path() == root;
+      if (name == ".git" || fs::exists(p / "CMakeCache.txt") ||
+          (top && (name.rfind("build", 0) == 0 || name == "out")))
+        it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file() || name == ".git") continue;
+    out.emplace_back(fs::relative(p, root).generic_string(), read_all(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("layering: no file refers to notes outside the repository", "[layering]") {
+  // Built in pieces so that this file does not contain what it looks for.
+  const std::vector<std::string> needles = {std::string("KERNEL") + ".md", std::string("..") + "/shared"};
+  const auto files = source_tree();
+  // The tree is sim/, live/, ui/, tests/, docs/ and more: far fewer files means a wrong root.
+  REQUIRE(files.size() >= 100);
+  bool saw_notes = false;
+  std::ostringstream found;
+  for (const auto& [path, text] : files) {
+    saw_notes = saw_notes || path == "docs/kernel.md";
+    std::istringstream in(text);
+    std::string line;
+    for (int n = 1; std::getline(in, line); n++)
+      for (const std::string& needle : needles)
+        if (line.find(needle) != std::string::npos) found << path << ":" << n << ": " << needle << "\n";
+  }
+  CHECK(saw_notes);  // the walk reached docs/
+  INFO("cite docs/kernel.md (the repository's own notes) instead:\n" << found.str());
+  CHECK(found.str().empty());
+}
+
+TEST_CASE("layering: every citation of the kernel notes names one of their sections", "[layering]") {
+  const std::string notes = read_all(fs::path(EPS_SOURCE_DIR) / "docs" / "kernel.md");
+  REQUIRE(!notes.empty());
+  std::set<int> sections;
+  static const std::regex heading(R"(^## (\d+)\. )");
+  std::istringstream in(notes);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, heading)) sections.insert(std::stoi(m[1].str()));
+  }
+  CHECK(sections == std::set<int>{1, 2, 3, 4, 5, 6, 7});
+  CHECK(notes.find("Linux 6.1") != std::string::npos);  // the version the model follows
+
+  // In pieces, so that this file's own text is not taken for a citation.
+  const std::string cite = std::string("docs/kernel.md") + " §";
+  int citations = 0;
+  std::ostringstream dangling;
+  for (const auto& [path, text] : source_tree()) {
+    for (std::size_t at = text.find(cite); at != std::string::npos; at = text.find(cite, at + 1)) {
+      citations++;
+      std::size_t d = at + cite.size(), end = d;
+      while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) end++;
+      const int n = end > d ? std::stoi(text.substr(d, end - d)) : -1;
+      if (!sections.count(n)) dangling << path << ": " << text.substr(at, end - at + 1) << "\n";
+    }
+  }
+  // README, sim/, live/, ui/ and tests/ cite the notes; none would mean the pattern is wrong.
+  CHECK(citations >= 8);
+  INFO("citations of sections docs/kernel.md does not have:\n" << dangling.str());
+  CHECK(dangling.str().empty());
 }

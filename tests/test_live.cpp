@@ -412,6 +412,8 @@ TEST_CASE("versus explains the differences it knows the reason for, and only tho
   CHECK(has(n, "fds scanned:"));
   CHECK(has(n, "throughput:"));
   CHECK(has(n, "costs:"));
+  for (const std::string& line : n)
+    if (line.rfind("costs:", 0) == 0) CHECK(line.find("docs/kernel.md §4") != std::string::npos);
   // Figures that agree, a calibrated model, no start_ms, another strategy: fewer lines.
   live.latency_p50_us = 60;
   live.softirq_net_rx = 160;

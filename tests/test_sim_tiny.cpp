@@ -1,5 +1,5 @@
 // Hand-derived exact timelines: one connection, one request, one CPU, default costs
-// (KERNEL.md section 4: syscall 100 ns split 50/50, context switch 2 us, wake-up 2 us,
+// (docs/kernel.md §4: syscall 100 ns split 50/50, context switch 2 us, wake-up 2 us,
 // hard IRQ 1 us, softirq 1 us per packet, poll 300 ns per fd, epoll_wait 200 ns + 50 ns per
 // item, epoll_ctl 500 ns, accept 1 us, clone 20 us, copy 100 ns per KiB, transmit 1 us,
 // wire 10 us each way, work 20 us). The client sends at t = 0; the packet reaches the NIC at
@@ -65,7 +65,7 @@ TEST_CASE("tiny: epoll, one request, exact timeline", "[sim][tiny]") {
   REQUIRE(r.m.softirq_net_rx == 1);
   REQUIRE(r.m.softirq_packets == 1);
 
-  // The path of the packet, in the kernel's order (KERNEL.md section 1).
+  // The path of the packet, in the kernel's order (docs/kernel.md §1).
   auto path = kinds(r.t, {Ev::NicRx, Ev::HardIrq, Ev::NapiSchedule, Ev::Softirq, Ev::NapiRx, Ev::SkbQueue,
                           Ev::RdllistAdd, Ev::TryToWakeUp, Ev::ContextSwitch, Ev::RdllistRemove,
                           Ev::SkbDequeue});

@@ -300,7 +300,7 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
       if (json == "-") return kExitOk;
       if (predict && !reveal) {
         std::cout << m.scenario << " — " << m.strategy << ", seed " << m.seed << "\n"
-                  << "Before you look, predict (KERNEL.md tells you enough):\n"
+                  << "Before you look, predict (docs/kernel.md §2 tells you enough):\n"
                   << "  1. How many recvfrom calls will the server make for " << m.requests_sent << " requests?\n"
                   << "  2. How many of them return EAGAIN?\n"
                   << "  3. How many voluntary context switches (the server going to sleep)?\n"
