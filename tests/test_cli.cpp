@@ -484,7 +484,7 @@ TEST_CASE("run: every key at its maximum is refused in well under a second, nami
   CHECK(c.err.find("clients[1].rate_per_s, clients[1].connections, duration_ms: this run would ") != std::string::npos);
 }
 
-TEST_CASE("run --max-events: a run just over it is refused; --allow-big or a higher limit runs it", "[cli][budget]") {
+TEST_CASE("run --max-events: a run just over it is refused, and --allow-big or a higher limit runs it", "[cli][budget]") {
   // The one-blocking-reader lesson: five requests, ~240 events estimated.
   const std::string lesson = std::string(EPS_SOURCE_DIR) + "/scenarios/01-one-blocking-reader.toml";
   Result tight = run_cli({"run", lesson, "--max-events", "200"});
