@@ -397,7 +397,7 @@ TEST_CASE("loading: --costs replaces the lesson's costs before it runs", "[view]
   CHECK(first_send(*l.run->trace) > first_send(*base.run->trace));
 }
 
-TEST_CASE("loading: a lesson over the GUI's budget is an error, not a run; the flags let one through", "[view]") {
+TEST_CASE("loading: a lesson over the GUI's budget is an error, not a run, and the flags let one through", "[view]") {
   const std::string big = std::string(EPS_SOURCE_DIR) + "/tests/data/budget/all_max.toml";
   Loaded l = load_scenario_file(big);
   CHECK_FALSE(l.run);
