@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -58,8 +60,10 @@ struct TempDir {
 };
 
 // Runs the CLI with `args` (and extra environment variables "NAME=value"); stdout and stderr
-// go to files, so no pipe can fill up and deadlock.
-Result run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+// go to files, so no pipe can fill up and deadlock. `limited`: the child gets 10 s of CPU and
+// 1 GiB of address space, so that a run that should have been refused fails fast, not slowly.
+Result run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+               bool limited = false) {
   TempDir tmp;
   const std::string out_path = tmp.file("stdout"), err_path = tmp.file("stderr");
   std::vector<std::string> argv_s = {EPS_CLI_PATH};
@@ -75,6 +79,11 @@ Result run_cli(const std::vector<std::string>& args, const std::vector<std::stri
     if (o < 0 || e < 0) ::_exit(126);
     ::dup2(o, 1);
     ::dup2(e, 2);
+    if (limited) {
+      const rlimit cpu{10, 10}, as{rlim_t(1) << 30, rlim_t(1) << 30};
+      ::setrlimit(RLIMIT_CPU, &cpu);
+      ::setrlimit(RLIMIT_AS, &as);
+    }
     for (const std::string& kv : env) {
       auto eq = kv.find('=');
       ::setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
@@ -438,3 +447,94 @@ TEST_CASE("run --costs with a bad file: file, line and key, exit 2", "[cli]") {
   CHECK(missing.code == 2);
   CHECK(missing.err.find("cannot read") != std::string::npos);
 }
+
+// ---- the run budget (sim/budget.h) ----
+
+namespace {
+std::string budget_fixture(const std::string& name) {
+  return std::string(EPS_SOURCE_DIR) + "/tests/data/budget/" + name;
+}
+}  // namespace
+
+TEST_CASE("run: every key at its maximum is refused in well under a second, naming the keys", "[cli][budget]") {
+  const std::string path = budget_fixture("all_max.toml");
+  TempDir tmp;
+  for (bool with_trace : {false, true}) {
+    INFO("with a trace: " << with_trace);
+    std::vector<std::string> args = {"run", path};
+    if (with_trace) args.insert(args.end(), {"--trace", tmp.file("t.trace")});
+    const auto t0 = std::chrono::steady_clock::now();
+    Result r = run_cli(args, {}, /*limited=*/true);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(r.code == 2);
+    CHECK(seconds < 1.0);
+    CHECK(r.out.empty());
+    // One line: FILE: KEYS: what it would cost; the limit; the way past it.
+    CHECK(r.err.rfind("epollscope-cli: " + path + ": clients[1].rate_per_s, clients[1].connections, duration_ms: this run would ",
+                      0) == 0);
+    CHECK(r.err.find('\n') == r.err.size() - 1);
+    CHECK(r.err.find("the limit is ") != std::string::npos);
+    CHECK(r.err.find("--allow-big") != std::string::npos);
+    if (with_trace) {
+      CHECK(r.err.find("would record about ") != std::string::npos);
+      CHECK(!fs::exists(tmp.file("t.trace")));
+    }
+  }
+  Result c = run_cli({"compare", path}, {}, /*limited=*/true);
+  CHECK(c.code == 2);
+  CHECK(c.err.find("clients[1].rate_per_s, clients[1].connections, duration_ms: this run would ") != std::string::npos);
+}
+
+TEST_CASE("run --max-events: a run just over it is refused, and --allow-big or a higher limit runs it", "[cli][budget]") {
+  // The one-blocking-reader lesson: five requests, ~240 events estimated.
+  const std::string lesson = std::string(EPS_SOURCE_DIR) + "/scenarios/01-one-blocking-reader.toml";
+  Result tight = run_cli({"run", lesson, "--max-events", "200"});
+  CHECK(tight.code == 2);
+  CHECK(tight.err.find(lesson + ": clients[1].requests, clients[1].connections: this run would simulate about ") !=
+        std::string::npos);
+  CHECK(tight.err.find("the limit is 200 ") != std::string::npos);
+  CHECK(tight.out.empty());
+  Result traced = run_cli({"run", lesson, "--max-events", "200", "--chrome-trace", "/dev/null"});
+  CHECK(traced.code == 2);
+  CHECK(traced.err.find("this run would record about ") != std::string::npos);
+
+  Result allowed = run_cli({"run", lesson, "--max-events", "200", "--allow-big"});
+  CHECK(allowed.code == 0);
+  CHECK(allowed.out.find("sent 5, completed 5, failed 0") != std::string::npos);
+  Result raised = run_cli({"run", lesson, "--max-events", "400"});
+  CHECK(raised.code == 0);
+  CHECK(raised.out == allowed.out);
+
+  Result bad = run_cli({"run", lesson, "--max-events", "-3"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--max-events") != std::string::npos);
+}
+
+TEST_CASE("compare leaves out a strategy over the budget, with the reason", "[cli][budget]") {
+  // In the crowd lesson busy-poll spins through ~1.2 million events, epoll needs ~21,000.
+  Result r = run_cli({"compare", "04-select-crowd", "--strategies", "busy-poll,epoll", "--max-events", "300000"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("skipped busy-poll: server.strategy, duration_ms: this run would simulate about ") !=
+        std::string::npos);
+  CHECK(r.out.find("requests completed") != std::string::npos);
+  Result all = run_cli({"compare", "04-select-crowd", "--strategies", "busy-poll,epoll", "--max-events", "300000",
+                        "--allow-big", "--json", "-"});
+  REQUIRE(all.code == 0);
+  CHECK(parse_json(all.out).size() == 2);
+}
+
+TEST_CASE("run: a loop that costs no simulated time is refused even with --allow-big", "[cli][budget]") {
+  Result r = run_cli({"run", budget_fixture("zero_cost_spin.toml"), "--allow-big"}, {}, /*limited=*/true);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("zero_cost_spin.toml: costs.syscall_ns: this run would never end") != std::string::npos);
+}
+
+#ifdef EPS_HAVE_LIVE
+TEST_CASE("versus refuses a model run over the budget before the live side starts", "[cli][budget]") {
+  const auto t0 = std::chrono::steady_clock::now();
+  Result r = run_cli({"versus", budget_fixture("all_max.toml")}, {}, /*limited=*/true);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 1.0);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("clients[1].rate_per_s, clients[1].connections, duration_ms: this run would ") != std::string::npos);
+}
+#endif

@@ -404,6 +404,23 @@ TEST_CASE("loading: --costs replaces the lesson's costs before it runs", "[view]
   CHECK(first_send(*l.run->trace) > first_send(*base.run->trace));
 }
 
+TEST_CASE("loading: a lesson over the GUI's budget is an error, not a run, and the flags let one through", "[view]") {
+  const std::string big = std::string(EPS_SOURCE_DIR) + "/tests/data/budget/all_max.toml";
+  Loaded l = load_scenario_file(big);
+  CHECK_FALSE(l.run);
+  CHECK(l.error.rfind(big + ": clients[1].rate_per_s, clients[1].connections, duration_ms: this run would record about ", 0) == 0);
+  // The built-in lesson under a limit below its estimate, then with no limit.
+  const Scenario small = builtin_lesson();
+  const double need = estimate_run(small, Record::Replay).events;
+  l = run_scenario(small, std::nullopt, Budget::events(need / 2));
+  CHECK_FALSE(l.run);
+  CHECK(l.error.find("--allow-big") != std::string::npos);
+  l = run_scenario(small, std::nullopt, Budget::unlimited());
+  REQUIRE(l.run);
+  CHECK(l.error.empty());
+  CHECK(!l.run->trace->events.empty());
+}
+
 TEST_CASE("loading: bad files give one-line errors, never exceptions", "[view]") {
   Loaded l = load_scenario_file("/nonexistent/lesson.toml");
   CHECK_FALSE(l.run);

@@ -21,6 +21,8 @@ App::App(GLFWwindow* window, const Options& opt) : win_(window), opt_(opt) {
   vs_.theme = view::parse_theme(opt.theme).value_or(view::Theme::Dark);
   vs_.scale = opt.scale;
   lessons_ = view::find_lessons(view::lessons_dir());
+  if (opt.allow_big) budget_ = Budget::unlimited();
+  else if (opt.max_events > 0) budget_ = Budget::events(opt.max_events);
   std::string costs_error;
   if (!opt.costs.empty()) {
     try {
@@ -65,7 +67,7 @@ void App::load_from_options() {
 }
 
 void App::open(const std::string& path, std::optional<Strategy> strategy) {
-  view::Loaded l = view::looks_like_scenario(path) ? view::load_scenario_file(path, strategy, costs_)
+  view::Loaded l = view::looks_like_scenario(path) ? view::load_scenario_file(path, strategy, costs_, budget_)
                                                    : view::load_trace_file(path);
   if (!l.run) {
     vs_.error = l.error;  // shown in the window; the current run stays
@@ -81,7 +83,7 @@ void App::open(const std::string& path, std::optional<Strategy> strategy) {
 void App::open_lesson(const Scenario& lesson) {
   Scenario sc = lesson;
   if (costs_) sc.costs = *costs_;
-  view::Loaded l = view::run_scenario(sc);
+  view::Loaded l = view::run_scenario(sc, std::nullopt, budget_);
   if (!l.run) {
     vs_.error = l.error;
     return;
@@ -140,7 +142,7 @@ void App::apply(const Command& c) {
       if (!scenario_) { vs_.error = "a trace file replays one recorded strategy; open a scenario to switch"; break; }
       const std::size_t keep = pb.cursor;
       const double t = have ? view::display_time(*tr, pb.cursor, 0) : 0;
-      view::Loaded l = view::run_scenario(*scenario_, *s);
+      view::Loaded l = view::run_scenario(*scenario_, *s, budget_);
       if (!l.run) { vs_.error = l.error; break; }
       main_ = Pane{};
       main_.run = l.run;
@@ -155,7 +157,7 @@ void App::apply(const Command& c) {
       auto s = parse_strategy(c.s);
       if (!s) break;
       if (!scenario_) { vs_.error = "compare runs the lesson again with another strategy: open a scenario, not a trace"; break; }
-      view::Loaded l = view::run_scenario(*scenario_, *s);
+      view::Loaded l = view::run_scenario(*scenario_, *s, budget_);
       if (!l.run) { vs_.error = l.error; break; }
       other_ = Pane{};
       other_.run = l.run;

@@ -32,6 +32,8 @@ struct Options {
   long long export_from = -1, export_to = -1;
   std::string export_story = "milestone";
   std::string costs;                  // a [costs] file (calibrate) for every lesson run here
+  bool allow_big = false;             // run a lesson whatever its estimate (sim/budget.h)
+  double max_events = 0;              // > 0: allow this many events instead of the 2 GiB budget
 };
 
 class App {
@@ -65,6 +67,7 @@ class App {
   std::vector<view::Lesson> lessons_;
   std::optional<Scenario> scenario_;  // the loaded lesson (for strategy switches)
   std::optional<Costs> costs_;        // from --costs: replaces every lesson's [costs]
+  Budget budget_;                     // from --allow-big / --max-events: what a run may cost
   Commands cmds_;
   float built_font_scale_ = 0;
   view::Theme built_theme_ = view::Theme::Dark;

@@ -107,7 +107,13 @@ void App::layout_and_draw() {
 
   // An error stays on screen until dismissed: the app keeps running with what it had.
   if (!vs_.error.empty()) {
-    const float eh = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y * 2;
+    // Wrapped, so that the end of a long one (what to do about it) stays on screen.
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const std::string text = "Error: " + vs_.error;
+    const float button_w = ImGui::CalcTextSize("Dismiss").x + st.FramePadding.x * 2 + st.ItemSpacing.x;
+    const float wrap_w = std::max(100.0f, W - button_w - st.WindowPadding.x * 2);
+    const float text_h = ImGui::CalcTextSize(text.c_str(), nullptr, false, wrap_w).y;
+    const float eh = std::max(ImGui::GetFrameHeight(), text_h) + st.ItemSpacing.y + st.WindowPadding.y * 2;
     ImGui::SetNextWindowPos(ImVec2(0, top));
     ImGui::SetNextWindowSize(ImVec2(W, eh));
     ImGui::PushStyleColor(ImGuiCol_WindowBg, ImGui::ColorConvertU32ToFloat4(ImU32(view::rgb(150, 20, 20))));
@@ -115,7 +121,9 @@ void App::layout_and_draw() {
     ImGui::Begin("##error", nullptr, fixed | ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar);
     if (ImGui::Button("Dismiss")) vs_.error.clear();
     ImGui::SameLine();
-    ImGui::TextUnformatted(("Error: " + vs_.error).c_str());
+    ImGui::PushTextWrapPos(0.0f);  // wrap at the window's right edge
+    ImGui::TextUnformatted(text.c_str());
+    ImGui::PopTextWrapPos();
     ImGui::End();
     ImGui::PopStyleColor(2);
     top += eh;

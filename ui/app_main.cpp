@@ -4,7 +4,7 @@
 //   epollscope [--scenario PATH | --trace PATH] [--strategy S] [--compare S2] [--seek N]
 //              [--time-ms T] [--until KIND [--until-count N]] [--scale F] [--theme T]
 //              [--screenshot PATH] [--fullscreen] [--export-frames DIR --from N --to M]
-//              [--benchmark FRAMES] [--costs FILE]
+//              [--benchmark FRAMES] [--costs FILE] [--allow-big | --max-events N]
 //
 // Exit codes: 0 ok, 1 no display / cannot start, 2 bad usage.
 #include <cstdio>
@@ -60,6 +60,10 @@ int parse(int argc, char** argv, eps::app::Options& o) {
   cli.add_option("--to", o.export_to, "Export: last event (default: 200 steps on)");
   cli.add_option("--story", o.export_story, "Export: which steps (milestone, packet path, syscall return, ...)");
   cli.add_option("--costs", o.costs, "Replace the model's costs with a [costs] file (epollscope-cli calibrate)");
+  cli.add_flag("--allow-big", o.allow_big,
+               "Run a lesson even when its estimate is over the budget (2 GiB of trace, snapshots and lanes)");
+  cli.add_option("--max-events", o.max_events, "Allow N events instead of the budget (~150 bytes an event here)")
+      ->check(CLI::PositiveNumber);
   cli.add_option("--benchmark", o.benchmark_frames, "Measure CPU time per frame over N frames and seek time; print; exit");
   try {
     cli.parse(argc, argv);

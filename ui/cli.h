@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sim/budget.h"
 #include "sim/metrics.h"
 #include "sim/scenario.h"
 
@@ -35,6 +36,18 @@ void apply_overrides(Scenario& sc, const std::string& strategy, long long seed);
 void apply_costs_file(Scenario& sc, const std::string& path);
 inline constexpr const char* kCostsHelp =
     "Replace the model's costs with a [costs] file (e.g. from `calibrate`: this machine's)";
+
+// --allow-big / --max-events N on the subcommands that simulate (run, compare, versus).
+struct BudgetFlags {
+  bool allow_big = false;  // run whatever the estimate says (a run that never ends still not)
+  double max_events = 0;   // > 0: this many events, instead of the 2 GiB / 1e9-event budget
+};
+void add_budget_flags(CLI::App* cmd, BudgetFlags& flags);
+// The budget the flags ask for (sim/budget.h).
+Budget budget_of(const BudgetFlags& flags);
+// Refuses a run over the budget: prints the BudgetError's one line to stderr and throws
+// ExitError(2), as for a bad scenario.
+void check_budget_or_exit(const Scenario& sc, Record record, const BudgetFlags& flags);
 
 // The readable summary `run` prints (and `live` prints for a live run).
 std::string format_summary(const Metrics& m);

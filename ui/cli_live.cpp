@@ -26,6 +26,7 @@ struct LiveArgs {
   std::string scenario, strategy, json, trace, chrome_trace, costs;
   long long seed = -1;
   bool kernel_trace = false;
+  BudgetFlags budget;  // versus: its model side
 };
 
 // Runs the scenario live; prints refusals and notes to stderr.
@@ -99,6 +100,7 @@ int cmd_versus(const LiveArgs& a) {
   Scenario sc = load_or_exit(a.scenario);
   apply_overrides(sc, a.strategy, a.seed);
   apply_costs_file(sc, a.costs);  // the model's side only: live measures the real costs
+  check_budget_or_exit(sc, Record::MetricsOnly, a.budget);  // before the live side starts
   // A scenario the real server must refuse (select past FD_SETSIZE) is still a comparison
   // worth seeing: the model shows what a correct select server does with those connections,
   // and the live side says why it was not run. `live` alone refuses it (exit 2).
@@ -235,6 +237,7 @@ void register_live_commands(CLI::App& app, std::vector<Command>& out) {
   vs->add_option("--seed", vs_args->seed, "seed (overrides the file's)");
   vs->add_option("--json", vs_args->json, "write {\"model\": ..., \"live\": ...} here (- for stdout)");
   vs->add_option("--costs", vs_args->costs, kCostsHelp);
+  add_budget_flags(vs, vs_args->budget);
   out.push_back({vs, [vs_args] { return cmd_versus(*vs_args); }});
 
   struct CalibrateArgs {

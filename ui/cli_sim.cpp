@@ -169,6 +169,28 @@ void apply_costs_file(Scenario& sc, const std::string& path) {
   }
 }
 
+void add_budget_flags(CLI::App* cmd, BudgetFlags& flags) {
+  cmd->add_flag("--allow-big", flags.allow_big,
+                "Run even a scenario whose estimate is over the budget (2 GiB at the peak; 1e9 events "
+                "without a trace)");
+  cmd->add_option("--max-events", flags.max_events,
+                  "Allow N events instead of the budget (a trace then takes ~64 bytes an event)")
+      ->check(CLI::PositiveNumber);
+}
+
+Budget budget_of(const BudgetFlags& flags) {
+  if (flags.allow_big) return Budget::unlimited();
+  if (flags.max_events > 0) return Budget::events(flags.max_events);
+  return Budget{};
+}
+
+void check_budget_or_exit(const Scenario& sc, Record record, const BudgetFlags& flags) {
+  const std::string err = budget_error(sc, record, budget_of(flags));
+  if (err.empty()) return;
+  std::cerr << "epollscope-cli: " << err << "\n";
+  throw ExitError{kExitUsage};
+}
+
 void write_json_out(const std::string& path, const std::string& text) {
   if (path == "-") {
     std::cout << text << "\n";
@@ -282,12 +304,15 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
     cmd->add_flag("--predict", predict, "Hide the numbers: guess first, then run again with --reveal");
     cmd->add_flag("--reveal", reveal, "Show the numbers (after --predict)");
     cmd->add_option("--costs", costs, kCostsHelp);
-    out.push_back({cmd, [o] {
+    auto budget = std::make_shared<BudgetFlags>();
+    add_budget_flags(cmd, *budget);
+    out.push_back({cmd, [o, budget] {
       auto& [path, strategy, seed, json, trace_path, chrome, predict, reveal, costs] = *o;
       Scenario sc = load_or_exit(path);
       apply_overrides(sc, strategy, seed);
       apply_costs_file(sc, costs);
       bool keep = !trace_path.empty() || !chrome.empty();
+      check_budget_or_exit(sc, keep ? Record::Trace : Record::MetricsOnly, *budget);
       Trace tr;
       Metrics m = run_model(sc, keep, keep ? &tr : nullptr);
       if (!trace_path.empty()) write_trace_file(tr, trace_path);
@@ -333,7 +358,9 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
     cmd->add_option("--seed", seed, "Override the seed")->check(CLI::NonNegativeNumber);
     cmd->add_option("--json", json, "Write the metrics (an array) as JSON to PATH (- for stdout)");
     cmd->add_option("--costs", costs, kCostsHelp);
-    out.push_back({cmd, [o] {
+    auto budget = std::make_shared<BudgetFlags>();
+    add_budget_flags(cmd, *budget);
+    out.push_back({cmd, [o, budget] {
       auto& [path, strategies, json, seed, costs] = *o;
       Scenario base = load_or_exit(path);
       apply_overrides(base, "", seed);
@@ -352,7 +379,26 @@ void register_sim_commands(CLI::App& app, std::vector<Command>& out) {
       std::vector<Metrics> ms;
       std::vector<std::string> labels;
       std::vector<std::string> skipped;
+      // Each strategy is its own run, metrics only: one over the budget (busy-poll spinning
+      // through a long run) is left out with a note; when every one is, nothing runs.
+      std::vector<Strategy> within;
+      std::string refused;
       for (Strategy s : list) {
+        Scenario sc = base;
+        sc.strategy = s;
+        try {
+          check_budget(sc, Record::MetricsOnly, budget_of(*budget));
+          within.push_back(s);
+        } catch (const BudgetError& e) {
+          if (refused.empty()) refused = e.what();
+          skipped.push_back(std::string(strategy_name(s)) + ": " + e.key() + ": " + e.message());
+        }
+      }
+      if (within.empty()) {
+        std::cerr << "epollscope-cli: " << refused << "\n";
+        return kExitUsage;
+      }
+      for (Strategy s : within) {
         Scenario sc = base;
         sc.strategy = s;
         try {

@@ -33,7 +33,7 @@ find_program(EPS_XVFB_RUN xvfb-run)
 if(EPS_XVFB_RUN)
   enable_testing()
   set(EPS_SHOTS ${CMAKE_BINARY_DIR}/gui-shots)
-  foreach(case default lessons deterministic compare themes bad-file costs trace usage export)
+  foreach(case default lessons deterministic compare themes bad-file budget costs trace usage export)
     add_test(NAME gui.${case}
       COMMAND ${CMAKE_COMMAND} -E env EPS_APP=$<TARGET_FILE:epollscope>
               EPS_CLI=$<TARGET_FILE:epollscope-cli> EPS_CHECK=$<TARGET_FILE:epollscope-png-check>

@@ -67,6 +67,22 @@ case "$case_name" in
     shot badtrace --trace "$src/tests/data/scenarios/good_minimal.toml.trace-does-not-exist"
     "$check" differ "$out/broken.png" "$out/missing.png"
     ;;
+  budget)       # a run over the budget is refused in the window (exit 0); the flags let one through
+    start=$SECONDS
+    shot big --scenario "$src/tests/data/budget/all_max.toml"
+    [ $((SECONDS - start)) -lt 60 ] || { echo "FAIL: the refusal took $((SECONDS - start)) s"; exit 1; }
+    grep -q "all_max.toml: clients\[1\].rate_per_s, clients\[1\].connections, duration_ms: this run would record about" \
+      "$out/big.log"
+    grep -q -- "--allow-big" "$out/big.log"
+    f=$(lessons | head -1)
+    shot tight --scenario "$f" --max-events 100       # the first lesson needs ~240 events
+    grep -q "this run would record about" "$out/tight.log"
+    shot allowed --scenario "$f" --max-events 100 --allow-big
+    if grep -q "this run would" "$out/allowed.log"; then echo "FAIL: --allow-big still refused"; exit 1; fi
+    shot raised --scenario "$f" --max-events 100000
+    "$check" differ "$out/tight.png" "$out/allowed.png"
+    "$check" same "$out/allowed.png" "$out/raised.png"
+    ;;
   costs)        # --costs: the lesson runs on the file's costs, and says so; a bad file is shown
     f="$src/scenarios/05-epoll.toml"
     shot default --scenario "$f" --time-ms 3

@@ -27,10 +27,14 @@ std::shared_ptr<Run> index_run(std::shared_ptr<const Trace> tr) {
 
 }  // namespace
 
-Loaded run_scenario(Scenario sc, std::optional<Strategy> strategy) {
+Loaded run_scenario(Scenario sc, std::optional<Strategy> strategy, const Budget& budget) {
   Loaded out;
+  if (strategy) sc.strategy = *strategy;
+  if (std::string err = budget_error(sc, Record::Replay, budget); !err.empty()) {
+    out.error = err;  // "FILE: KEYS: this run would record about ..."
+    return out;
+  }
   try {
-    if (strategy) sc.strategy = *strategy;
     Simulation sim(sc);
     sim.run();
     auto tr = std::make_shared<const Trace>(sim.take_trace());
@@ -44,11 +48,11 @@ Loaded run_scenario(Scenario sc, std::optional<Strategy> strategy) {
 }
 
 Loaded load_scenario_file(const std::string& path, std::optional<Strategy> strategy,
-                          const std::optional<Costs>& costs) {
+                          const std::optional<Costs>& costs, const Budget& budget) {
   try {
     Scenario sc = load_scenario(path);
     if (costs) sc.costs = *costs;
-    return run_scenario(std::move(sc), strategy);
+    return run_scenario(std::move(sc), strategy, budget);
   } catch (const std::exception& e) {  // ScenarioError's what() is "file:line: key: message"
     return Loaded{nullptr, e.what()};
   }

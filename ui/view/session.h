@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/budget.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
 #include "sim/world.h"
@@ -30,11 +31,13 @@ struct Loaded {
   std::string error;                  // what went wrong, one line
 };
 
-// Simulates `sc` (with `strategy` instead of its own, if given) and indexes the trace.
-Loaded run_scenario(Scenario sc, std::optional<Strategy> strategy = std::nullopt);
+// Simulates `sc` (with `strategy` instead of its own, if given) and indexes the trace. A run
+// whose estimate is over `budget` (sim/budget.h: the GUI keeps trace, snapshots and lanes) is
+// refused before anything of it is built: the error names the keys and --allow-big.
+Loaded run_scenario(Scenario sc, std::optional<Strategy> strategy = std::nullopt, const Budget& budget = {});
 // Loads a scenario file and runs it (with `costs` instead of the file's, if given: --costs).
 Loaded load_scenario_file(const std::string& path, std::optional<Strategy> strategy = std::nullopt,
-                          const std::optional<Costs>& costs = std::nullopt);
+                          const std::optional<Costs>& costs = std::nullopt, const Budget& budget = {});
 // Opens a trace written by `epollscope-cli run --trace`.
 Loaded load_trace_file(const std::string& path);
 // A path ending in .toml is a scenario, anything else a trace.
