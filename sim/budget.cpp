@@ -21,14 +21,15 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Trace events per request the server answers (the wire, the NIC, the IRQ and softirq, the
 // wake-up, the syscalls and lines of the serving loop, the reply): measured on the lessons,
 // 25 (a saturated closed loop, no sleeping) to 45 (a wake-up and a switch for each request).
+// By what the strategy waits with (the strategy table's traits, so a new strategy needs no
+// line here).
 double served_events(Strategy s) {
-  switch (s) {
-    case Strategy::Blocking: return 36;
-    case Strategy::BusyPoll: return 26;
-    case Strategy::Select:
-    case Strategy::Poll: return 34;
-    case Strategy::Epoll: return 36;
-    case Strategy::EpollEt: return 38;  // its extra recvfrom to EAGAIN
+  const StrategyInfo& i = strategy_info(s);
+  switch (i.waits) {
+    case WaitsWith::Recvfrom: return 36;
+    case WaitsWith::Nothing: return 26;
+    case WaitsWith::Scan: return 34;
+    case WaitsWith::Epoll: return i.edge_triggered ? 38 : 36;  // ET: its extra recvfrom to EAGAIN
   }
   return 40;
 }
@@ -36,13 +37,11 @@ double served_events(Strategy s) {
 // Events to accept one connection: accept4 and its lines; epoll_ctl ADD with the tree's
 // rotations and recolours; for the blocking server, clone and the new thread's first sleep.
 double setup_events(Strategy s) {
-  switch (s) {
-    case Strategy::Blocking: return 15;
-    case Strategy::BusyPoll: return 3;
-    case Strategy::Select:
-    case Strategy::Poll: return 5;
-    case Strategy::Epoll:
-    case Strategy::EpollEt: return 14;
+  switch (strategy_info(s).waits) {
+    case WaitsWith::Recvfrom: return 15;
+    case WaitsWith::Nothing: return 3;
+    case WaitsWith::Scan: return 5;
+    case WaitsWith::Epoll: return 14;
   }
   return 15;
 }
@@ -109,7 +108,9 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
                              copy(request_bytes) + copy(sc.reply_bytes) +
                              (cpus == 1 ? double(c.softirq_packet_ns) : 0.0);
   // One thread serves, except for the blocking server's thread per connection.
-  const int serving_cpus = st == Strategy::Blocking ? int(std::min<double>(cpus, std::max(1.0, n))) : 1;
+  const StrategyInfo& info = strategy_info(st);
+  const double server_threads = info.waits == WaitsWith::Recvfrom ? n : info.threads ? double(sc.server_threads()) : 1;
+  const int serving_cpus = int(std::min<double>(cpus, std::max(1.0, server_threads)));
   double serving_share = 0;  // CPUs' worth of time the server gets
   for (int k = 0; k < serving_cpus; k++) serving_share += 1.0 / (1 + bg_on[std::size_t(k)]);
   const double share0 = 1.0 / (1 + bg_on[0]);  // the main thread's CPU (accepting, busy-poll)
@@ -117,11 +118,11 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
 
   // Accepting a connection (the main thread, one at a time).
   double setup_cost = double(c.accept_ns) + double(c.syscall_ns);
-  if (st == Strategy::Epoll || st == Strategy::EpollEt) setup_cost += double(c.epoll_ctl_ns) + double(c.syscall_ns);
-  if (st == Strategy::Blocking) setup_cost += double(c.clone_ns) + double(c.syscall_ns);
+  if (info.waits == WaitsWith::Epoll) setup_cost += double(c.epoll_ctl_ns) + double(c.syscall_ns);
+  if (info.waits == WaitsWith::Recvfrom) setup_cost += double(c.clone_ns) + double(c.syscall_ns);
 
   // select cannot watch an fd >= FD_SETSIZE: the program closes those connections.
-  const double first_fd = (st == Strategy::Epoll || st == Strategy::EpollEt) ? 5 : 4;
+  const double first_fd = info.waits == WaitsWith::Epoll ? 5 : 4;
   const double watched = st == Strategy::Select ? std::min(n, kFdSetSize - first_fd) : n;
 
   // What the clients offer.
@@ -211,7 +212,7 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
       t.what = "closed-loop requests, as fast as the server answers";
       t.keys = {"duration_ms", "server.work_us"};
       if (closed_fixed) t.keys = {group_key(big_closed, "requests"), group_key(big_closed, "connections"), "server.work_us"};
-      if (st == Strategy::Blocking && cpus > 1) t.keys.push_back("machine.cpus");
+      if (info.waits == WaitsWith::Recvfrom && cpus > 1) t.keys.push_back("machine.cpus");
     } else if (closed_fixed) {
       t.what = "closed-loop requests";
       t.keys = {group_key(big_closed, "requests"), group_key(big_closed, "connections")};
@@ -225,7 +226,7 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
   terms.push_back(Term{kBaseEvents + n + setup_events(st) * accepted + (st == Strategy::Select ? kRefusedEvents * (n - watched) : 0),
                        "accepting the connections", {group_key(big_conns, "connections")}});
   // Busy-poll: a recvfrom per fd that says EAGAIN, whenever the thread is not serving.
-  if (st == Strategy::BusyPoll) {
+  if (info.waits == WaitsWith::Nothing) {
     const double spin = std::max(0.0, share0 * t_run - setup_time - served * per_request);
     Term t{spin > 0 ? (c.syscall_ns > 0 ? kEagainEvents * spin / double(c.syscall_ns) : kInf) : 0,
            "busy-poll's EAGAIN loop", {"server.strategy", t0 > ts ? "start_ms" : "duration_ms"}};
@@ -235,7 +236,7 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
   }
   // select/poll: each call that finds nothing ready registers on every watched fd and takes the
   // entries off again (2 events a fd); one that finds an fd ready stops registering there.
-  if (st == Strategy::Select || st == Strategy::Poll) {
+  if (info.waits == WaitsWith::Scan) {
     const double scan = watched * double(c.poll_fd_ns) + double(c.syscall_ns);
     const double free_time = std::max(0.0, share0 * t_run - setup_time - served * per_request);
     const double calls =
@@ -255,7 +256,7 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
     const double server_busy = t_run > 0 ? std::min(1.0, (setup_time + served * per_request) / t_run) : 0;
     double switching = 0;  // CPUs with more than one task to run
     for (int k = 0; k < cpus; k++) {
-      double contenders = bg_on[std::size_t(k)] + (k == 0 ? (st == Strategy::BusyPoll ? 1.0 : server_busy) : 0.0);
+      double contenders = bg_on[std::size_t(k)] + (k == 0 ? (info.waits == WaitsWith::Nothing ? 1.0 : server_busy) : 0.0);
       switching += std::clamp(contenders - 1, 0.0, 1.0);
     }
     Term t{slice > 0 ? kSliceEvents * switching * t_run / slice : kInf, "neighbour tasks' time slices",
@@ -274,7 +275,7 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
   }
   e.term = big->what;
   e.drivers = big->keys;
-  const double threads = st == Strategy::Blocking ? accepted : 0;
+  const double threads = info.waits == WaitsWith::Recvfrom ? accepted : info.threads ? double(sc.server_threads()) : 0;
   const double per_connection = kConnectionBytes * n + kThreadBytes * threads;
   const double per_request_state = kRequestBytes * e.requests + kQueuedBytes * unserved;
   e.state_bytes = per_connection + per_request_state;

@@ -239,7 +239,7 @@ TEST_CASE("budget: any scenario the loader accepts gets an estimate, never NaN, 
     sc.drain_ms = std::int64_t(pick(0, 3'600'000));
     sc.start_ms = std::int64_t(pick(0, 3'600'000));
     sc.cpus = int(pick(1, 64));
-    sc.strategy = all_strategies()[rng.next() % kStrategyCount];
+    sc.strategy = all_strategies()[rng.next() % all_strategies().size()];
     sc.work_us = std::int64_t(pick(0, 1'000'000));
     sc.reply_bytes = int(pick(1, 65536));
     const int groups = 1 + int(rng.next() % 3);
