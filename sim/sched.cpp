@@ -8,7 +8,11 @@
 //    wakee's by more than the wakeup granularity; otherwise the wakee waits for the tick that
 //    ends the current slice;
 //  - leaving a CPU because you sleep is a voluntary context switch, being preempted while
-//    runnable is an involuntary one (as /proc/PID/status counts them).
+//    runnable is an involuntary one (as /proc/PID/status counts them);
+//  - tasks spread over CPUs three ways, each the kernel's: a new thread starts on the idlest
+//    CPU (wake_up_new_task -> select_task_rq, SD_BALANCE_FORK), a woken task goes to an idle
+//    CPU (select_idle_sibling), and a CPU about to go idle pulls a waiting task from the
+//    busiest runqueue (newidle_balance). There is no periodic load balancing beyond that.
 // A CPU's task context is one activity at a time (Run: a task burns CPU; Switch: a context
 // switch; Wake: leaving an idle state). Interrupts push the rest of that activity later.
 #include "sim/sched.h"
@@ -54,7 +58,9 @@ Task& Scheduler::new_task(TaskKind kind, std::string name, int cpu, SimTime vr,
   k_.emit(Ev::TaskCreate, cpu, ref.id, std::uint32_t(cpu), std::uint32_t(kind), k_.add_string(ref.name));
   ref.program = make(ref);
   ref.resume = ref.program.handle();
-  enqueue(cpus[std::size_t(cpu)], ref);
+  Cpu& c = cpus[std::size_t(cpu)];
+  enqueue(c, ref);
+  if (k_.now() > 0 && !c.curr) kick_cpu(c);  // a thread made during the run, on an idle CPU
   return ref;
 }
 
@@ -160,6 +166,7 @@ void Scheduler::schedule(Cpu& c, bool preempt) {
     c.rq.push_back(prev);
   }
   Task* next = pick_next(c);
+  if (!next) next = newidle_balance(c);
   if (!next && !prev) { set_mode(c, CpuMode::Idle, nullptr); return; }
   if (next) update_min_vruntime(c, next->vruntime);
   c.slice_armed = false;
@@ -284,6 +291,36 @@ bool Scheduler::try_to_wake_up(Task& t, std::uint32_t flow) {
   }
   update_min_vruntime(c, c.curr ? c.curr->vruntime : t.vruntime);
   return true;
+}
+
+// newidle_balance (kernel/sched/fair.c): CPU c has nothing to run; take a task that waits on
+// the busiest other runqueue (one with a running task and others queued behind it). Its
+// vruntime is carried over relative to the two CPUs' min_vruntime, as migrate_task_rq_fair
+// does. Per-CPU kernel threads stay where they are.
+Task* Scheduler::newidle_balance(Cpu& c) {
+  Cpu* busiest = nullptr;
+  for (Cpu& o : cpus) {
+    if (&o == &c || !o.curr || o.rq.empty()) continue;
+    if (!busiest || o.rq.size() > busiest->rq.size()) busiest = &o;
+  }
+  if (!busiest) return nullptr;
+  Task* best = nullptr;
+  for (Task* t : busiest->rq)
+    if (!t->pinned && (!best || t->vruntime < best->vruntime || (t->vruntime == best->vruntime && t->id < best->id)))
+      best = t;
+  if (!best) return nullptr;
+  busiest->rq.erase(std::find(busiest->rq.begin(), busiest->rq.end(), best));
+  best->vruntime = best->vruntime - busiest->min_vruntime + c.min_vruntime;
+  return best;
+}
+
+// wake_up_new_task's select_task_rq (SD_BALANCE_FORK): the idlest CPU, the parent's on a tie.
+int Scheduler::fork_cpu(int parent_cpu) const {
+  int best = parent_cpu;
+  auto load = [&](const Cpu& o) { return o.rq.size() + (o.curr ? 1u : 0u) + (o.act == Cpu::Act::Switch ? 1u : 0u); };
+  for (const Cpu& o : cpus)
+    if (load(o) < load(cpus[std::size_t(best)])) best = o.id;
+  return best;
 }
 
 // update_min_vruntime: the smallest vruntime on the CPU, and it only moves forward.

@@ -148,6 +148,12 @@ class Scheduler {
   void continue_task(Cpu& c, Task& t);
   void enqueue(Cpu& c, Task& t);
   Task* pick_next(Cpu& c);
+  Task* newidle_balance(Cpu& c);
+
+ public:
+  int fork_cpu(int parent_cpu) const;
+
+ private:
   void arm_slice(Cpu& c);
   void update_min_vruntime(Cpu& c, SimTime candidate);
   void kick_cpu(Cpu& c);

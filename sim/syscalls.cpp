@@ -46,9 +46,11 @@ Co<int> Simulation::sys_accept4(Task& t, int lfd) {
 Co<int> Simulation::sys_clone(Task& t, std::string name, ProgramFn fn) {
   co_await sched_.syscall_enter(t, Sys::Clone, kNone);
   co_await sched_.burn(t, CpuMode::System, sc_.costs.clone_ns);
-  Cpu& c = sched_.cpus[std::size_t(t.cpu)];
-  // A new task starts one slice behind (CFS's START_DEBIT): the parent keeps running.
-  Task& child = sched_.new_task(TaskKind::ServerWorker, std::move(name), t.cpu,
+  // wake_up_new_task: the idlest CPU; a new task starts one slice behind there (CFS's
+  // START_DEBIT), so on the parent's own CPU the parent keeps running.
+  const int cpu = sched_.fork_cpu(t.cpu);
+  Cpu& c = sched_.cpus[std::size_t(cpu)];
+  Task& child = sched_.new_task(TaskKind::ServerWorker, std::move(name), cpu,
                                 c.min_vruntime + sc_.effective_slice_ns(),
                                 [&](Task& w) { return fn(*this, w); });
   int tid = child.id;
