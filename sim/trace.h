@@ -1,6 +1,8 @@
 // The trace: every change of visible state, in order. It is the contract between the model
 // and everything that shows it (replay, GUI, exporters). An event is 32 bytes; its meaning
-// is (kind, and the fields that kind documents below).
+// is (kind, and the fields that kind documents below). What each field may hold, kind by
+// kind, is the table in sim/trace_check.cpp: change it with the kinds and fields here
+// (read_trace_file refuses a trace that breaks it).
 #pragma once
 
 #include <cstdint>
@@ -42,46 +44,50 @@ enum class Ev : std::uint8_t {
   // --- setup (the world's cast) ---
   TaskCreate,      // actor=task, a=TaskKind, b=name index in Trace::strings, obj=cpu hint
   SocketCreate,    // obj=fd, a=connection index (or ~0 for the listening socket)
-  EpollCreate,     // obj=epfd
-  FdClose,         // obj=fd, a=reason (0 closed, 1 refused: fd >= FD_SETSIZE)
+  EpollCreate,     // obj=epfd, actor=task
+  FdClose,         // obj=fd, a=reason (0 closed, 1 refused: fd >= FD_SETSIZE), actor=task
   // --- CPUs and the scheduler ---
   CpuMode,         // cpu, a=CpuMode, actor=task running (or kNoTask)
   TaskState,       // actor=task, a=new TaskState, b=old TaskState, cpu=its cpu
   ContextSwitch,   // cpu, actor=next task (kNoTask = idle), a=prev task, b=1 if involuntary
-  TryToWakeUp,     // actor=woken task, cpu=target cpu, a=1 if it preempts the current task
+  TryToWakeUp,     // actor=woken task, cpu=target cpu, a=1 if it preempts the current task, flow
   // --- the task's program ---
   ProgramLine,     // actor=task, a=line number in the strategy's program (0-based)
   SyscallEnter,    // actor=task, a=Sys, obj=fd argument (or ~0), cpu
   SyscallExit,     // actor=task, a=Sys, b=result as int32 (-11 = -EAGAIN), obj=fd, cpu
-  UserWork,        // actor=task, a=request's connection, b=work ns: the server handles one request
+  UserWork,        // actor=task, a=request's connection, b=work ns, flow: the server handles one request
   PollScan,        // actor=task, obj=Sys (select/poll/epoll_wait), a=fds or items examined, b=ready
   // --- the wire and the NIC ---
   ClientSend,      // obj=connection, a=request id (per connection), flow=packet id
-  NicRx,           // obj=connection, a=ring occupancy after, flow=packet id  (DMA into ring)
+  NicRx,           // obj=connection, a=ring occupancy after, b=request id, flow=packet id (DMA into ring)
   NicDrop,         // obj=connection, a=ring occupancy, flow=packet id
   HardIrq,         // cpu, a=1 entry / 0 exit
   NapiSchedule,    // cpu: napi_schedule put the NAPI instance on poll_list, raised NET_RX
-  Softirq,         // cpu, a=1 entry / 0 exit, b=packets processed in this run (exit)
-  NapiRx,          // cpu, obj=connection, a=ring occupancy after, flow: the NAPI poll takes a packet
-  TimeSqueeze,     // cpu: net_rx_action ran out of budget
+  Softirq,         // cpu, a=1 entry / 0 exit, b=packets processed in this run (exit),
+                   // actor=ksoftirqd when it runs net_rx_action as a task (else kNoTask)
+  NapiRx,          // cpu, obj=connection, a=ring occupancy after, flow, actor as Softirq: the NAPI
+                   // poll takes a packet (live, from perf's napi_poll: obj=kNone, a=work, b=budget)
+  TimeSqueeze,     // cpu, actor as Softirq: net_rx_action ran out of budget
   // --- sockets and wait queues ---
-  SkbQueue,        // obj=fd, a=sk_receive_queue length after, flow=packet id (tcp_data_ready)
+  SkbQueue,        // obj=fd, a=sk_receive_queue length after, b=ring occupancy, flow=packet id (tcp_data_ready)
   SkbDequeue,      // obj=fd, a=queue length after, actor=task, flow=packet id (recvfrom)
-  WaitAdd,         // obj=owner fd (socket or epfd), a=WaitKind, b=task or epitem fd
-  WaitRemove,      // obj=owner fd, a=WaitKind, b=task or epitem fd
-  WaitWake,        // obj=owner fd, a=WaitKind, b=task or epitem fd: the entry's callback runs
+  WaitAdd,         // obj=owner fd (socket or epfd), a=WaitKind, b=task or epitem fd (EpCallback),
+                   // actor=the entry's task (kNoTask for EpCallback)
+  WaitRemove,      // obj=owner fd, a=WaitKind, b=task or epitem fd, actor as WaitAdd
+  WaitWake,        // obj=owner fd, a=WaitKind, b=task or epitem fd, actor as WaitAdd, flow: the entry's callback runs
   // --- epoll ---
-  EpitemInsert,    // obj=epfd, a=fd, b=events mask (ep_insert); the tree insert follows
-  EpitemRemove,    // obj=epfd, a=fd (ep_remove)
-  EpitemModify,    // obj=epfd, a=fd, b=new events mask (ep_modify, re-arms EPOLLONESHOT)
+  EpitemInsert,    // obj=epfd, a=fd, b=events mask, actor=task (ep_insert); the tree insert follows
+  EpitemRemove,    // obj=epfd, a=fd, actor=task (ep_remove)
+  EpitemModify,    // obj=epfd, a=fd, b=new events mask, actor=task (ep_modify, re-arms EPOLLONESHOT)
   RbRotate,        // obj=epfd, a=fd of the node rotated about, b=0 left / 1 right
   RbRecolor,       // obj=epfd, a=fd, b=0 red / 1 black
-  RdllistAdd,      // obj=epfd, a=fd (ep_poll_callback, or LT re-queue in ep_send_events)
-  RdllistRemove,   // obj=epfd, a=fd (ep_send_events took it)
+  RdllistAdd,      // obj=epfd, a=fd, b=list length after, flow (ep_poll_callback, or LT re-queue in ep_send_events)
+  RdllistRemove,   // obj=epfd, a=fd, b=list length after, actor=task for EPOLL_CTL_DEL (ep_send_events took it,
+                   // or ep_remove unlinked it)
   // --- the client side ---
-  ReplySend,       // obj=connection, a=request id, flow: the reply leaves on the wire (sendto)
+  ReplySend,       // obj=connection, a=request id, actor=task, flow: the reply leaves on the wire (sendto)
   ReplyRecv,       // obj=connection, a=request id, flow=packet id, b=latency in us (capped)
-  RequestFailed,   // obj=connection, a=request id, b=FailReason
+  RequestFailed,   // obj=connection, a=request id, b=FailReason, actor=task (the closing one) or kNoTask, flow
   Count
 };
 std::string_view ev_name(Ev e);

@@ -1,10 +1,16 @@
 // Rebuilding what a view draws from the trace alone. apply() is the only place that reads
 // event fields for state; it mirrors, event by event, what the model changed when it emitted
 // the event (tests check that the replayed final state equals the model's own).
+//
+// A trace read from a file has passed check_trace (sim/trace_check.h), but a Trace can also
+// be built in code: apply() never indexes or grows a vector by a field it has not bounded,
+// and skips what it cannot place (a few compares on the hot path; bench_sim measures it).
 #include "sim/world.h"
 
 #include <algorithm>
 #include <cassert>
+
+#include "sim/trace_check.h"
 
 namespace eps {
 
@@ -67,17 +73,21 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
   };
   switch (e.kind) {
     case Ev::TaskCreate: {
+      if (e.actor == kNoTask || e.a > std::uint32_t(TaskKind::Ksoftirqd)) break;
       WsTask t;
       t.id = e.actor;
       t.kind = TaskKind(e.a);
       t.name = e.b < trace.strings.size() ? trace.strings[e.b] : "task " + std::to_string(e.actor);
-      t.cpu = int(e.obj);
+      t.cpu = e.obj < w.cpus.size() ? int(e.obj) : 0;
       t.state = TaskState::Runnable;
       if (w.tasks.size() <= e.actor) w.tasks.resize(e.actor + 1u);
       w.tasks[e.actor] = std::move(t);
       break;
     }
     case Ev::SocketCreate: {
+      // Only connections' sockets are kept (a = kNone is the listening socket), and only fds
+      // a trace of this header can hold: both bound what the vectors may grow to.
+      if (e.a >= std::uint32_t(std::max(0, trace.connections)) || e.obj >= trace_fd_limit(trace)) break;
       if (w.sockets.size() <= e.a) w.sockets.resize(e.a + 1u);
       WsSocket& s = w.sockets[e.a];
       s.fd = e.obj;
@@ -94,6 +104,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       if (WsSocket* s = sock(e.obj)) { s->closed = true; s->rxq = 0; }
       break;
     case Ev::CpuMode: {
+      if (e.cpu >= w.cpus.size() || e.a >= std::uint32_t(kCpuModeCount)) break;
       WsCpu& c = w.cpus[e.cpu];
       account(c, w.tasks, e.t);
       c.mode = CpuMode(e.a);
@@ -101,9 +112,11 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       break;
     }
     case Ev::TaskState:
+      if (e.cpu >= w.cpus.size() || e.a > std::uint32_t(TaskState::Dead)) break;
       if (WsTask* t = task(e.actor)) { t->state = TaskState(e.a); t->cpu = e.cpu; }
       break;
     case Ev::ContextSwitch: {
+      if (e.cpu >= w.cpus.size()) break;
       WsCpu& c = w.cpus[e.cpu];
       if (WsTask* prev = task(std::uint16_t(e.a))) {
         if (e.b == 1) prev->nivcsw++;
@@ -119,10 +132,12 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       if (WsTask* t = task(e.actor)) t->line = int(e.a);
       break;
     case Ev::SyscallEnter:
+      if (e.a >= std::uint32_t(Sys::Count)) break;
       k.syscalls[e.a]++;
       if (WsTask* t = task(e.actor)) { t->in_sys = Sys(e.a); t->sys_fd = e.obj; }
       break;
     case Ev::SyscallExit: {
+      if (e.a >= std::uint32_t(Sys::Count)) break;
       int result = int(std::int32_t(e.b));
       if (Sys(e.a) == Sys::Recvfrom && result == -11) k.eagain++;
       if (WsTask* t = task(e.actor)) {
@@ -153,12 +168,13 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       break;
     }
     case Ev::HardIrq:
-      w.cpus[e.cpu].hardirq = e.a == 1;
+      if (e.cpu < w.cpus.size()) w.cpus[e.cpu].hardirq = e.a == 1;
       break;
     case Ev::NapiSchedule:
       w.napi_scheduled = true;
       break;
     case Ev::Softirq: {
+      if (e.cpu >= w.cpus.size()) break;
       WsCpu& c = w.cpus[e.cpu];
       if (e.actor == kNoTask) c.softirq = e.a == 1;  // not when ksoftirqd runs it as a task
       if (e.a == 1) {
@@ -172,7 +188,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
     case Ev::NapiRx:
       k.softirq_packets++;
       w.ring = e.a;
-      w.cpus[e.cpu].softirq_packets++;
+      if (e.cpu < w.cpus.size()) w.cpus[e.cpu].softirq_packets++;
       break;
     case Ev::TimeSqueeze:
       k.time_squeeze++;
@@ -184,6 +200,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       if (WsSocket* s = sock(e.obj)) s->rxq = e.a;
       break;
     case Ev::WaitAdd:
+      if (e.a > std::uint32_t(WaitKind::EpWait)) break;
       if (auto* wq = wq_of(e.obj)) wq->push_back(WsWait{WaitKind(e.a), e.b});
       break;
     case Ev::WaitRemove:
@@ -192,10 +209,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
     case Ev::WaitWake:
       break;
     case Ev::EpitemInsert:
-      if (w.ep) {
-        w.ep->rbr.insert(RbKey{e.a, std::int32_t(e.a)});
-        w.ep->watched.push_back(e.a);
-      }
+      if (w.ep && w.ep->rbr.insert(RbKey{e.a, std::int32_t(e.a)})) w.ep->watched.push_back(e.a);
       break;
     case Ev::EpitemRemove:
       if (w.ep) {
