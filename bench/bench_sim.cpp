@@ -4,7 +4,8 @@
 //  (a) a bare binary-heap loop: pop the earliest 32-byte event, push one new at t + random gap
 //  (b) the model's dispatched events/s on a busy epoll scenario, and its ratio to (a)
 //  (c) 10,000 connections, ~1,000,000 requests under epoll, metrics only: wall time, peak RSS
-//  (d) Replay::at on a ~10M-event trace: seek time (max, mean) and the trace's memory
+//  (d) Replay::at on a ~10M-event trace: seek time (max, mean) and the trace's memory; one check_trace pass
+//      over it (what read_trace_file adds to opening such a file)
 #include <sys/resource.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "sim/simulation.h"
+#include "sim/trace_check.h"
 #include "sim/world.h"
 
 namespace {
@@ -237,6 +239,10 @@ int main(int argc, char** argv) {
     double record_s = seconds_since(t0);
     double trace_mib = double(trace->events.size() * sizeof(eps::TraceEvent)) / (1024.0 * 1024.0);
     double trace_cap_mib = double(trace->events.capacity() * sizeof(eps::TraceEvent)) / (1024.0 * 1024.0);
+    // What read_trace_file adds to opening a file of this size: one check_trace pass.
+    double k0 = cpu_now();
+    const bool checked = eps::check_trace(*trace).empty();
+    double check_cpu = cpu_now() - k0;
     t0 = Clock::now();
     double c0 = cpu_now();
     eps::Replay replay(trace);
@@ -263,6 +269,8 @@ int main(int argc, char** argv) {
                 "(%zu, every %zu events), built in %.2f s wall, %.2f s CPU\n",
                 trace_mib, trace_cap_mib, snap_mib, replay.snapshots(), replay.snapshot_every(), index_s,
                 index_cpu);
+    std::printf("check_trace: %.2f s CPU, %.0f M events/s (%s)\n", check_cpu,
+                double(trace->events.size()) / std::max(check_cpu, 1e-9) / 1e6, checked ? "passes" : "FAILED");
     std::printf("seek Replay::at (50 random indices): max %.2f ms, mean %.2f ms (target < 50 ms) %s\n", max_ms,
                 sum_ms / seeks, verdict(max_ms < 50.0));
     std::printf("peak RSS of the whole bench: %.0f MiB\n", peak_rss_mib());

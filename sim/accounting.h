@@ -63,11 +63,12 @@ class Accounting {
   void on(const TraceEvent& e) {
     switch (e.kind) {
       case Ev::TaskCreate:
+        if (e.actor == kNoTask || e.a > std::uint32_t(TaskKind::Ksoftirqd)) break;
         if (tasks.size() <= e.actor) tasks.resize(std::size_t(e.actor) + 1);
         tasks[e.actor].kind = TaskKind(e.a);
         break;
       case Ev::CpuMode:
-        if (e.cpu < cpus.size()) {
+        if (e.cpu < cpus.size() && e.a < std::uint32_t(kCpuModeCount)) {
           CpuTime& c = cpus[e.cpu];
           close(c, e.t);
           c.mode = CpuMode(e.a);
@@ -75,7 +76,7 @@ class Accounting {
         }
         break;
       case Ev::TaskState:
-        if (TaskTime* t = task(e.actor)) {
+        if (TaskTime* t = task(e.actor); t && e.a <= std::uint32_t(TaskState::Dead)) {
           t->state = TaskState(e.a);
           // Back to sleep with nothing done since the wake-up: the wake-up was for nothing
           // (ep_poll found rdllist emptied by another thread, and sleeps again).

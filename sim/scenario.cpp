@@ -90,7 +90,6 @@ ScenarioError::ScenarioError(std::string file, int line, std::string key, std::s
 
 namespace {
 
-constexpr std::int64_t kMaxTotalConnections = 100'000;
 constexpr std::size_t kMaxFileBytes = 16u << 20;  // a scenario is a small text file
 
 // Keys allowed in each table, in the order they are documented.

@@ -18,6 +18,9 @@ using SimTime = std::int64_t;  // nanoseconds since the start of the run
 
 enum class ClientMode : std::uint8_t { Open, Closed };
 
+// Connections over all client groups of a scenario, at most (the loader refuses more).
+inline constexpr int kMaxTotalConnections = 100'000;
+
 struct ClientGroup {
   std::string name = "clients";
   int connections = 1;        // 1..100000

@@ -1,6 +1,8 @@
 // The trace: every change of visible state, in order. It is the contract between the model
 // and everything that shows it (replay, GUI, exporters). An event is 32 bytes; its meaning
-// is (kind, and the fields that kind documents below).
+// is (kind, and the fields that kind documents below). What each field may hold, kind by
+// kind, is the table in sim/trace_check.cpp: change it with the kinds and fields here
+// (read_trace_file refuses a trace that breaks it).
 #pragma once
 
 #include <cstdint>
@@ -59,18 +61,18 @@ enum class Ev : std::uint8_t {
   TaskCreate,      // actor=task, a=TaskKind, b=name index in Trace::strings, obj=cpu hint
   SocketCreate,    // obj=sid, a=connection (kNone: a listening socket), b=the listener sid whose
                    // accept queue the connection waits in (kNone for a listener)
-  EpollCreate,     // obj=eid (ep_alloc)
-  FdClose,         // obj=fd, a=reason (0 closed, 1 refused: fd >= FD_SETSIZE)
+  EpollCreate,     // obj=eid (ep_alloc), actor=task
+  FdClose,         // obj=fd, a=reason (0 closed, 1 refused: fd >= FD_SETSIZE), actor=task
   // --- CPUs and the scheduler ---
   CpuMode,         // cpu, a=CpuMode, actor=task running (or kNoTask)
   TaskState,       // actor=task, a=new TaskState, b=old TaskState, cpu=its cpu
   ContextSwitch,   // cpu, actor=next task (kNoTask = idle), a=prev task, b=1 if involuntary
-  TryToWakeUp,     // actor=woken task, cpu=target cpu, a=1 if it preempts the current task
+  TryToWakeUp,     // actor=woken task, cpu=target cpu, a=1 if it preempts the current task, flow
   // --- the task's program ---
   ProgramLine,     // actor=task, a=line of Trace::program (0-based)
   SyscallEnter,    // actor=task, a=Sys, obj=fd argument (or kNone), cpu
   SyscallExit,     // actor=task, a=Sys, b=result as int32 (-11 = -EAGAIN), obj=fd, cpu
-  UserWork,        // actor=task, a=request's connection, b=work ns: the server handles one request
+  UserWork,        // actor=task, a=request's connection, b=work ns, flow: the server handles one request
   PollScan,        // actor=task, obj=Sys (select/poll/epoll_wait), a=fds or items examined, b=ready
   // --- the wire and the NIC ---
   ClientSend,      // obj=connection, a=request id (per connection), flow=packet id
@@ -79,14 +81,17 @@ enum class Ev : std::uint8_t {
   NicDrop,         // obj=connection, a=ring occupancy, flow=packet id
   HardIrq,         // cpu, a=1 entry / 0 exit
   NapiSchedule,    // cpu: napi_schedule put the NAPI instance on poll_list, raised NET_RX
-  Softirq,         // cpu, a=1 entry / 0 exit, b=packets processed in this run (exit)
-  NapiRx,          // cpu, obj=connection, a=ring occupancy after, flow: the NAPI poll takes a packet
-  TimeSqueeze,     // cpu: net_rx_action ran out of budget
+  Softirq,         // cpu, a=1 entry / 0 exit, b=packets processed in this run (exit),
+                   // actor=ksoftirqd when it runs net_rx_action as a task (else kNoTask)
+  NapiRx,          // cpu, obj=connection, a=ring occupancy after, flow, actor as Softirq: the NAPI
+                   // poll takes a packet (live, from perf's napi_poll: obj=kNone, a=work, b=budget)
+  TimeSqueeze,     // cpu, actor as Softirq: net_rx_action ran out of budget
   // --- sockets and wait queues ---
   SkbQueue,        // obj=sid, a=sk_receive_queue length after, b=ring occupancy, flow=packet id
   SkbDequeue,      // obj=sid, a=queue length after, actor=task, flow=packet id (recvfrom)
-  WaitAdd,         // obj=wait queue (sid or kEpWq|eid), a=WaitKind, b=task, or the eid of an
-                   // EpCallback entry (the epitem of this socket in that epoll instance)
+  WaitAdd,         // obj=wait queue (sid or kEpWq|eid), a=WaitKind with flags, b=task, or the eid
+                   // of an EpCallback entry (the epitem of this socket in that epoll instance),
+                   // actor=the entry's task (kNoTask for EpCallback)
   WaitRemove,      // as WaitAdd
   WaitWake,        // as WaitAdd: the entry's wake function runs
   // --- epoll (obj=eid, a=fd: an epitem is keyed by (file, fd)) ---
@@ -98,7 +103,7 @@ enum class Ev : std::uint8_t {
   RdllistAdd,      // b=list length after (ep_poll_callback, LT re-queue in ep_send_events, ...)
   RdllistRemove,   // b=list length after (ep_send_events took it, or ep_remove)
   // --- the client side ---
-  ReplySend,       // obj=connection, a=request id, flow: the reply leaves on the wire (sendto)
+  ReplySend,       // obj=connection, a=request id, actor=task, flow: the reply leaves on the wire (sendto)
   ReplyRecv,       // obj=connection, a=request id, flow=packet id, b=latency in us (capped)
   RequestFailed,   // obj=connection, a=request id, b=FailReason
   // --- added in trace format 2 ---

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/wait.h"
+#include "sim/trace_check.h"
 
 namespace eps {
 
@@ -113,13 +113,21 @@ Trace read_trace_file(const std::string& path) {
   if (fnv1a(data.data(), need - 8) != sum) fail(path, "corrupt: checksum mismatch");
   tr.events.resize(count);
   if (count) std::memcpy(tr.events.data(), data.data() + body, count * sizeof(TraceEvent));
-  if (tr.connections < 0 || tr.listeners < 0) fail(path, "bad header: negative socket counts");
-  for (std::size_t i = 0; i < tr.events.size(); i++) {
-    const TraceEvent& e = tr.events[i];
-    if (e.kind >= Ev::Count || e.cpu >= tr.cpus || (i > 0 && e.t < tr.events[i - 1].t))
-      fail(path, "corrupt: event " + std::to_string(i) + " is not valid");
+  if (version == 1) {
+    // Version 1 named sockets by fd: what the conversion reads must at least be in range.
+    for (std::size_t i = 0; i < tr.events.size(); i++) {
+      const TraceEvent& e = tr.events[i];
+      if (e.kind >= Ev::FdInstall || e.cpu >= tr.cpus || (i > 0 && e.t < tr.events[i - 1].t))
+        fail(path, "corrupt: version 1 event " + std::to_string(i) + " is not valid");
+    }
+    tr.events = convert_v1_events(tr, tr.events);
   }
-  if (version == 1) tr.events = convert_v1_events(tr, tr.events);
+  // The checksum only says the file is as written; what was written must make sense too,
+  // since replay and the views index by event fields (sim and live traces alike).
+  if (std::string why = check_trace(tr); !why.empty()) {
+    if (why.rfind("header: ", 0) == 0) fail(path, "bad " + why);
+    fail(path, "corrupt: " + why);
+  }
   return tr;
 }
 
@@ -150,7 +158,7 @@ std::vector<TraceEvent> convert_v1_events(const Trace& hdr, const std::vector<Tr
       case Ev::SocketCreate: {
         if (e.a == kNone) break;  // the listener: made above
         const std::uint32_t fd = e.obj, conn = e.a;
-        if (fd < (1u << 24)) {
+        if (fd < std::uint32_t(hdr.connections) + 64) {  // v1 numbered them 4 or 5 onwards
           if (sid_of_fd.size() <= fd) sid_of_fd.resize(fd + 1u, kNone);
           sid_of_fd[fd] = conn;
         }

@@ -24,7 +24,9 @@ inline constexpr std::uint32_t kTraceVersion = 2;
 // Throws std::runtime_error("PATH: …") when the file cannot be written.
 void write_trace_file(const Trace& trace, const std::string& path);
 // Throws std::runtime_error("PATH: …") naming what is wrong: missing file, not a trace,
-// another version, truncated, corrupt (checksum), bad header.
+// another version, truncated, corrupt (checksum), bad header, or an event a field of which
+// is out of what its kind allows ("PATH: corrupt: events[N] (kind): field = V is not ...",
+// from check_trace in sim/trace_check.h), for sim and live traces alike.
 Trace read_trace_file(const std::string& path);
 
 // A version 1 trace's events (sockets, wait queues and epoll named by fd) as version 2 would

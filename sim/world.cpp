@@ -1,10 +1,16 @@
 // Rebuilding what a view draws from the trace alone. apply() is the only place that reads
 // event fields for state; it mirrors, event by event, what the model changed when it emitted
 // the event (tests check that the replayed final state equals the model's own).
+//
+// A trace read from a file has passed check_trace (sim/trace_check.h), but a Trace can also
+// be built in code: apply() never indexes or grows a vector by a field it has not bounded,
+// and skips what it cannot place (a few compares on the hot path; bench_sim measures it).
 #include "sim/world.h"
 
 #include <algorithm>
 #include <cassert>
+
+#include "sim/trace_check.h"
 
 namespace eps {
 
@@ -69,7 +75,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
   };
   switch (e.kind) {
     case Ev::TaskCreate: {
-      if (e.actor == kNoTask) break;
+      if (e.actor == kNoTask || e.a > std::uint32_t(TaskKind::Ksoftirqd)) break;
       WsTask t;
       t.id = e.actor;
       t.kind = TaskKind(e.a);
@@ -90,7 +96,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       }
       break;
     case Ev::FdInstall: {
-      if (e.obj >= (1u << 24)) break;  // no fd table is that large (the trace checker refuses it)
+      if (e.obj >= trace_fd_limit(trace) || e.a > std::uint32_t(FileKind::Epoll)) break;
       if (w.files.size() <= e.obj) w.files.resize(e.obj + 1u);
       w.files[e.obj] = WsFile{true, FileKind(e.a), e.b};
       if (FileKind(e.a) == FileKind::Epoll) {
@@ -109,7 +115,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       break;
     }
     case Ev::EpollCreate:
-      if (e.obj < (1u << 20)) {
+      if (e.obj <= w.eps.size()) {  // instances are numbered in creation order
         if (w.eps.size() <= e.obj) w.eps.resize(e.obj + 1u);
         w.eps[e.obj].eid = e.obj;
         w.eps[e.obj].owner = e.actor;
@@ -123,12 +129,13 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       }
       break;
     case Ev::CpuMode:
-      if (WsCpu* c = cpu()) {
+      if (WsCpu* c = cpu(); c && e.a < std::uint32_t(kCpuModeCount)) {
         c->mode = CpuMode(e.a);
         c->mode_task = e.actor;
       }
       break;
     case Ev::TaskState:
+      if (e.cpu >= w.cpus.size() || e.a > std::uint32_t(TaskState::Dead)) break;
       if (WsTask* t = task(e.actor)) { t->state = TaskState(e.a); t->cpu = e.cpu; }
       break;
     case Ev::ContextSwitch:
@@ -140,9 +147,11 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       if (WsTask* t = task(e.actor)) t->line = int(e.a);
       break;
     case Ev::SyscallEnter:
+      if (e.a >= std::uint32_t(Sys::Count)) break;
       if (WsTask* t = task(e.actor)) { t->in_sys = Sys(e.a); t->sys_fd = e.obj; }
       break;
     case Ev::SyscallExit:
+      if (e.a >= std::uint32_t(Sys::Count)) break;
       if (WsTask* t = task(e.actor)) {
         t->in_sys = Sys::None;
         t->last_sys = Sys(e.a);
@@ -192,6 +201,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
       if (WsSocket* s = slot(w.sockets, e.obj)) s->rxq = e.a;
       break;
     case Ev::WaitAdd:
+      if (wait_kind_of(e.a) > WaitKind::EpWait) break;
       if (auto* wq = wq_of(e.obj)) {
         WsWait x{wait_kind_of(e.a), e.b, (e.a & kWaitExclusive) != 0};
         if (e.a & kWaitAtTail) wq->push_back(x);
@@ -204,7 +214,7 @@ void apply(WorldState& w, const Trace& trace, const TraceEvent& e) {
     case Ev::WaitWake:
       break;
     case Ev::EpitemInsert:
-      if (WsEpoll* ep = slot(w.eps, e.obj)) {
+      if (WsEpoll* ep = slot(w.eps, e.obj); ep && !ep->rbr.contains(RbKey{e.a, std::int32_t(e.a)})) {
         ep->rbr.insert(RbKey{e.a, std::int32_t(e.a)});
         ep->watched.push_back(e.a);
       }

@@ -19,6 +19,7 @@
 #include "live/protocol.h"
 #include "live/server.h"
 #include "sim/metrics.h"
+#include "sim/trace_check.h"
 
 using namespace eps;
 using namespace eps::live;
@@ -173,6 +174,7 @@ TEST_CASE("live: the trace records the server's syscalls in the model's vocabula
     }
   }
   CHECK(enters == exits);
+  CHECK(check_trace(tr) == "");  // no false alarm from the checker read_trace_file applies
   // Time 0 is when the server began serving: its first call comes at once, not after the
   // clients' connects.
   CHECK(tr.events[1].t < 50'000'000);

@@ -7,6 +7,7 @@
 #include "live/kernel_trace.h"
 #include "live/kstat.h"
 #include "live/live_run.h"
+#include "sim/trace_check.h"
 
 using namespace eps;
 using namespace eps::live;
@@ -67,6 +68,7 @@ TEST_CASE("kernel trace: a live run with --kernel-trace completes, with or witho
   opt.kernel_trace = true;
   LiveResult r = run_live(sc, opt);
   CHECK(r.metrics.requests_completed == r.metrics.requests_sent);
+  CHECK(check_trace(r.trace) == "");  // with perf's events merged, when perf could record
   bool said = false;
   for (const std::string& n : r.notes)
     if (n.find("kernel trace") != std::string::npos || n.find("--kernel-trace") != std::string::npos) said = true;

@@ -397,22 +397,24 @@ TEST_CASE("a well-sealed file with impossible events is refused", "[trace_io]") 
   const std::string path = tmp.file("t.epstrace");
   const eps::Trace tr = small_trace();
   const std::size_t k = tr.events.size() / 2;
+  // The message names the file, the event, and the field (tests/test_trace_check.cpp has
+  // every rule; these are the ones this reader checked before the checker existed).
   auto refused = [&](eps::Trace t, const std::string& why) {
     INFO(why);
     write_bytes(path, forge(header_of(t, t.events.size()), event_bytes(t)));
     std::string msg = read_error(path);
-    CHECK(has(msg, path));
-    CHECK(has(msg, "event " + std::to_string(k) + " is not valid"));
+    CHECK(has(msg, path + ": corrupt: events[" + std::to_string(k) + "] ("));
+    CHECK(has(msg, why));
   };
   eps::Trace t = tr;
   t.events[k].kind = eps::Ev::Count;
-  refused(t, "unknown kind");
+  refused(t, "kind = " + std::to_string(int(eps::Ev::Count)) + " is not an event kind");
   t = tr;
   t.events[k].cpu = std::uint8_t(tr.cpus);
-  refused(t, "CPU out of range");
+  refused(t, "cpu = " + std::to_string(tr.cpus) + " is not a CPU");
   t = tr;
   t.events[k].t = t.events[k - 1].t - 1;
-  refused(t, "time runs backward");
+  refused(t, "is before the previous event's t");
 }
 
 TEST_CASE("a bad header is refused with its reason", "[trace_io]") {

@@ -2,11 +2,14 @@
 // the machine picture shows, the compare line, palettes, loading.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
 
 #include "sim/simulation.h"
+#include "sim/trace_io.h"
 #include "sim/world.h"
 #include "ui/view/compare.h"
 #include "ui/view/keys.h"
@@ -419,6 +422,27 @@ TEST_CASE("loading: a lesson over the GUI's budget is an error, not a run, and t
   REQUIRE(l.run);
   CHECK(l.error.empty());
   CHECK(!l.run->trace->events.empty());
+}
+
+// What the Open box and --trace both call (App::open): a sealed trace with one impossible
+// field gives the checker's message, naming the file, the event and the field; no run.
+TEST_CASE("loading: a corrupt trace with a valid checksum is refused, not replayed", "[view]") {
+  Scenario sc = load_scenario(std::string(EPS_SOURCE_DIR) + "/tests/data/cli/one_request.toml");
+  Simulation sim(sc);
+  sim.run();
+  Trace tr = sim.take_trace();
+  std::size_t k = 0;
+  while (k < tr.events.size() && tr.events[k].kind != Ev::SyscallEnter) k++;
+  REQUIRE(k < tr.events.size());
+  tr.events[k].a = 100000;
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("eps-test-view-corrupt-" + std::to_string(::getpid()) + ".trace"))
+          .string();
+  write_trace_file(tr, path);
+  Loaded l = load_trace_file(path);
+  std::filesystem::remove(path);
+  CHECK_FALSE(l.run);
+  CHECK(l.error == path + ": corrupt: events[" + std::to_string(k) + "] (sys_enter): a = 100000 (0x186a0) is not a Sys (1..10)");
 }
 
 TEST_CASE("loading: bad files give one-line errors, never exceptions", "[view]") {

@@ -26,6 +26,10 @@ target_link_libraries(epollscope PRIVATE eps_view eps_sim eps_glad PkgConfig::EP
 # A small checker for the GUI tests: is a PNG non-blank, do two PNGs differ.
 add_executable(epollscope-png-check ${PROJECT_SOURCE_DIR}/tests/gui/png_check.cpp)
 target_link_libraries(epollscope-png-check PRIVATE PkgConfig::EPS_IMGUI)
+# And a trace editor for them: one field of one event changed, the file sealed again, so the
+# app is shown a corrupt trace whose checksum is valid.
+add_executable(epollscope-trace-edit ${PROJECT_SOURCE_DIR}/tests/gui/trace_edit.cpp)
+target_link_libraries(epollscope-trace-edit PRIVATE eps_sim)
 
 # GUI tests under Xvfb (xvfb-run from the xvfb package, Mesa's software GL): each case of
 # tests/gui/run_gui_tests.sh is one CTest test, labelled "gui".
@@ -37,6 +41,7 @@ if(EPS_XVFB_RUN)
     add_test(NAME gui.${case}
       COMMAND ${CMAKE_COMMAND} -E env EPS_APP=$<TARGET_FILE:epollscope>
               EPS_CLI=$<TARGET_FILE:epollscope-cli> EPS_CHECK=$<TARGET_FILE:epollscope-png-check>
+              EPS_TRACE_EDIT=$<TARGET_FILE:epollscope-trace-edit>
               EPS_SHOTS=${EPS_SHOTS} EPS_SOURCE_DIR=${PROJECT_SOURCE_DIR}
               bash ${PROJECT_SOURCE_DIR}/tests/gui/run_gui_tests.sh ${case}
       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})

@@ -65,7 +65,23 @@ case "$case_name" in
     shot missing --scenario /nonexistent/lesson.toml
     grep -q "/nonexistent/lesson.toml" "$out/missing.log"
     shot badtrace --trace "$src/tests/data/scenarios/good_minimal.toml.trace-does-not-exist"
+    grep -q "good_minimal.toml.trace-does-not-exist: cannot read" "$out/badtrace.log" ||
+      { echo "FAIL: badtrace: the log does not name the file and the error"; cat "$out/badtrace.log"; exit 1; }
     "$check" differ "$out/broken.png" "$out/missing.png"
+    # Corrupt but sealed (valid checksum): one field of one event out of range, each a probe
+    # that once crashed replay. The trace checker refuses it, naming the event and field.
+    cli=${EPS_CLI:?}; edit=${EPS_TRACE_EDIT:?}
+    "$cli" run "$src/tests/data/cli/one_request.toml" --trace "$out/good.trace" >/dev/null
+    for probe in "cpu_mode a 250 a = 250 is not a CpuMode" \
+                 "sys_enter a 100000 a = 100000 (0x186a0) is not a Sys" \
+                 "socket_create obj 0xfffffff0 obj = 4294967280 (0xfffffff0) is not a socket" \
+                 "fd_install obj 0xfffffff0 obj = 4294967280 (0xfffffff0) is not an fd"; do
+      read -r kind field value want <<<"$probe"
+      n=$("$edit" "$out/good.trace" "$out/$kind.trace" "$kind" "$field" "$value")
+      shot "corrupt-$kind" --trace "$out/$kind.trace"
+      grep -qF "$out/$kind.trace: corrupt: events[$n] ($kind): $want" "$out/corrupt-$kind.log" ||
+        { echo "FAIL: corrupt-$kind: the log does not name events[$n] and the field"; cat "$out/corrupt-$kind.log"; exit 1; }
+    done
     ;;
   budget)       # a run over the budget is refused in the window (exit 0); the flags let one through
     start=$SECONDS
