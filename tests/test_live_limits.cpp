@@ -43,7 +43,7 @@ TEST_CASE("limits: an argument longer than max_bulk is refused when its length a
   CHECK_THAT(out, Catch::StartsWith("-ERR Protocol error: invalid bulk length (the largest argument is 16 bytes"));
 }
 
-TEST_CASE("limits: a SET that would pass the keyspace limit is refused; one that shrinks is not", "[live]") {
+TEST_CASE("limits: a SET that would pass the keyspace limit is refused, one that shrinks is not", "[live]") {
   RespLimits rl;
   rl.max_keyspace = 230;  // a key costs its bytes, its value's, and 64
   RespProtocol p(rl);
