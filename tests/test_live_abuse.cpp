@@ -561,7 +561,7 @@ TEST_CASE("serve abuse: clients that never read are held to the output limits an
     const int closed = 20 - after;
     CHECK(closed >= 1);  // how many hold replies when the total is reached depends on the order
     CHECK(settled_ms > 900);
-    CHECK(settled_ms < 1600);
+    CHECK(settled_ms < 2500);  // 1 s, a tick, and room for a loaded machine
     // Now the value is served again, whole.
     fd = dial(srv.port);
     CHECK(send_all(fd, "GET big\r\n"));
