@@ -232,6 +232,11 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
   if (!st.error.empty()) res.notes.push_back("server: " + st.error);
   if (!load.setup_error.empty()) res.notes.push_back("load generator: " + load.setup_error);
   if (st.refused) res.notes.push_back("the server refused " + std::to_string(st.refused) + " connections");
+  if (st.limit_closed || st.slow_closed)
+    res.notes.push_back("the server closed " + std::to_string(st.limit_closed) + " connections past a query limit and " +
+                        std::to_string(st.slow_closed) + " for not reading their replies (live/limits.h)");
+  if (st.accept_pauses)
+    res.notes.push_back("accept4 found no free fd " + std::to_string(st.accept_pauses) + " times (RLIMIT_NOFILE)");
   if (std::string t = teardown_note(st); !t.empty()) res.notes.push_back(t);
   for (std::size_t i = 1; i < sys::kSysCount; i++)
     if (st.teardown_calls[i]) res.teardown_syscalls[std::string(sys_name(Sys(i)))] = st.teardown_calls[i];

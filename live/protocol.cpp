@@ -28,7 +28,7 @@ std::string FrameProtocol::hello(std::uint32_t request_bytes) {
   return h;
 }
 
-long FrameProtocol::handle(std::int64_t& state, std::string_view in, std::string& out) {
+long FrameProtocol::handle(std::int64_t& state, std::string_view in, std::string& out, const OutputRoom& room) {
   std::size_t pos = 0;
   if (state == 0) {  // the hello: this connection's request size
     if (in.size() < 4) return 0;
@@ -40,7 +40,8 @@ long FrameProtocol::handle(std::int64_t& state, std::string_view in, std::string
   }
   const auto size = std::size_t(state);
   std::uint64_t n = 0;
-  while (in.size() - pos >= size) {  // every whole request, pipelined ones included
+  // Every whole request, pipelined ones included, while the replies have room.
+  while (in.size() - pos >= size && out.size() < room.wait_at) {
     spin_ns(work_ns_);
     out += reply_;
     pos += size;
@@ -56,8 +57,7 @@ long FrameProtocol::handle(std::int64_t& state, std::string_view in, std::string
 namespace {
 
 constexpr std::size_t kMaxInline = 64 * 1024;         // Redis: PROTO_INLINE_MAX_SIZE
-constexpr long long kMaxBulk = 512LL * 1024 * 1024;   // Redis: proto-max-bulk-len
-constexpr long long kMaxArgs = 1024 * 1024;
+constexpr long long kMaxArgs = RespProtocol::kMaxArgs;
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -84,11 +84,24 @@ void bulk(std::string& out, std::string_view s) {
   out += "\r\n";
 }
 
+// A bulk reply holding a value, if the server's output has room for it (OutputRoom::take);
+// otherwise an error that says so (the stream stays in step: one reply per request).
+void reply_value(std::string& out, std::string_view s, const OutputRoom& room) {
+  const std::size_t bytes = 1 + std::to_string(s.size()).size() + 2 + s.size() + 2;
+  if (room.take && !room.take(bytes)) {
+    out += "-ERR no room for a reply of " + std::to_string(bytes) +
+           " bytes: all clients' unsent replies are at the server's limit (serve "
+           "--max-output-total); try again later\r\n";
+    return;
+  }
+  bulk(out, s);
+}
+
 enum class Parse { Done, Incomplete, Error };
 
 // One command from in[pos..]: argv points into `in`. On Done, pos is past it.
 Parse parse_command(std::string_view in, std::size_t& pos, std::vector<std::string_view>& argv,
-                    std::string& error) {
+                    std::size_t max_bulk, std::string& error) {
   argv.clear();
   std::size_t p = pos;
   if (in[p] == '*') {
@@ -111,8 +124,11 @@ Parse parse_command(std::string_view in, std::size_t& pos, std::vector<std::stri
         return Parse::Incomplete;
       }
       long long len = 0;
-      if (!parse_ll(in.substr(p + 1, eol - p - 1), len) || len < 0 || len > kMaxBulk)
-        return error = "invalid bulk length", Parse::Error;
+      // Refused as soon as its length is known: none of its bytes are ever kept.
+      if (!parse_ll(in.substr(p + 1, eol - p - 1), len) || len < 0 || std::uint64_t(len) > max_bulk)
+        return error = "invalid bulk length (the largest argument is " + std::to_string(max_bulk) +
+                       " bytes: serve --max-bulk)",
+               Parse::Error;
       p = eol + 2;
       if (in.size() - p < std::size_t(len) + 2) return Parse::Incomplete;
       argv.push_back(in.substr(p, std::size_t(len)));
@@ -143,14 +159,14 @@ Parse parse_command(std::string_view in, std::size_t& pos, std::vector<std::stri
 
 }  // namespace
 
-long RespProtocol::handle(std::int64_t&, std::string_view in, std::string& out) {
+long RespProtocol::handle(std::int64_t&, std::string_view in, std::string& out, const OutputRoom& room) {
   thread_local std::vector<std::string_view> argv;
   std::size_t pos = 0;
   std::uint64_t n = 0;
   long result = 0;
-  while (pos < in.size()) {
+  while (pos < in.size() && out.size() < room.wait_at) {
     std::string error;
-    Parse p = parse_command(in, pos, argv, error);
+    Parse p = parse_command(in, pos, argv, limits_.max_bulk, error);
     if (p == Parse::Incomplete) break;
     if (p == Parse::Error) {
       out += "-ERR Protocol error: " + error + "\r\n";
@@ -158,14 +174,50 @@ long RespProtocol::handle(std::int64_t&, std::string_view in, std::string& out) 
       break;
     }
     if (argv.empty()) continue;  // an empty line or "*0": nothing to do
-    execute(argv.data(), argv.size(), out);
+    execute(argv.data(), argv.size(), out, room);
     n++;
   }
   if (n) count(n), sys::count_requests(n);
   return result < 0 ? -1 : long(pos);
 }
 
-void RespProtocol::execute(const std::string_view* argv, std::size_t argc, std::string& out) {
+void RespProtocol::error_reply(std::string& out, std::string_view why) const {
+  out += "-ERR ";
+  out += why;
+  out += "\r\n";
+}
+
+std::size_t RespProtocol::keyspace_bytes() const {
+  std::lock_guard lock(mu_);
+  return keyspace_bytes_;
+}
+
+namespace {
+constexpr std::size_t kKeyOverhead = 64;  // the table's node, hash and pointers, about
+}  // namespace
+
+bool RespProtocol::store(std::string_view key, std::string_view value, std::string& out) {
+  auto it = keys_.find(key);
+  const std::size_t old = it == keys_.end() ? 0 : key.size() + kKeyOverhead + it->second.size();
+  const std::size_t now = key.size() + kKeyOverhead + value.size();
+  if (now > old && keyspace_bytes_ - old + now > limits_.max_keyspace) {
+    out += "-ERR keyspace full: keys and values would pass " + std::to_string(limits_.max_keyspace) +
+           " bytes (serve --max-keyspace)\r\n";
+    return false;
+  }
+  keyspace_bytes_ = keyspace_bytes_ - old + now;
+  if (it == keys_.end()) {
+    keys_.emplace(std::string(key), std::string(value));
+  } else if (value.size() <= it->second.capacity() && it->second.capacity() <= 2 * value.size() + 64) {
+    it->second.assign(value);  // reuses its buffer
+  } else {
+    it->second = std::string(value);  // a buffer of the new size: an old, larger one is freed
+  }
+  return true;
+}
+
+void RespProtocol::execute(const std::string_view* argv, std::size_t argc, std::string& out,
+                           const OutputRoom& room) {
   const std::string_view cmd = argv[0];
   auto arity = [&](std::size_t min, std::size_t max) {
     if (argc >= min && argc <= max) return true;
@@ -177,39 +229,41 @@ void RespProtocol::execute(const std::string_view* argv, std::size_t argc, std::
   if (iequals(cmd, "PING")) {
     if (!arity(1, 2)) return;
     if (argc == 1) out += "+PONG\r\n";
-    else bulk(out, argv[1]);
+    else reply_value(out, argv[1], room);
   } else if (iequals(cmd, "ECHO")) {
-    if (arity(2, 2)) bulk(out, argv[1]);
+    if (arity(2, 2)) reply_value(out, argv[1], room);
   } else if (iequals(cmd, "SET")) {
     if (!arity(3, 3)) return;
     std::lock_guard lock(mu_);
-    if (auto it = keys_.find(argv[1]); it != keys_.end()) it->second.assign(argv[2]);  // reuses its buffer
-    else keys_.emplace(std::string(argv[1]), std::string(argv[2]));
-    out += "+OK\r\n";
+    if (store(argv[1], argv[2], out)) out += "+OK\r\n";
   } else if (iequals(cmd, "GET")) {
     if (!arity(2, 2)) return;
     std::lock_guard lock(mu_);
     auto it = keys_.find(argv[1]);
     if (it == keys_.end()) out += "$-1\r\n";
-    else bulk(out, it->second);
+    else reply_value(out, it->second, room);
   } else if (iequals(cmd, "INCR")) {
     if (!arity(2, 2)) return;
     std::lock_guard lock(mu_);
     auto it = keys_.find(argv[1]);
-    if (it == keys_.end()) it = keys_.emplace(std::string(argv[1]), std::string()).first;
-    std::string& v = it->second;
     long long x = 0;
-    if (!v.empty() && (!parse_ll(v, x) || x == INT64_MAX)) {
+    if (it != keys_.end() && (!parse_ll(it->second, x) || x == INT64_MAX)) {
       out += "-ERR value is not an integer or out of range\r\n";
       return;
     }
-    v = std::to_string(x + 1);
-    out += ":" + v + "\r\n";
+    const std::string v = std::to_string(x + 1);
+    if (store(argv[1], v, out)) out += ":" + v + "\r\n";
   } else if (iequals(cmd, "DEL")) {
     if (!arity(2, SIZE_MAX)) return;
     std::lock_guard lock(mu_);
     long long removed = 0;
-    for (std::size_t i = 1; i < argc; i++) if (auto it = keys_.find(argv[i]); it != keys_.end()) keys_.erase(it), removed++;
+    for (std::size_t i = 1; i < argc; i++) {
+      auto it = keys_.find(argv[i]);
+      if (it == keys_.end()) continue;
+      keyspace_bytes_ -= it->first.size() + kKeyOverhead + it->second.size();
+      keys_.erase(it);
+      removed++;
+    }
     out += ":" + std::to_string(removed) + "\r\n";
   } else if (iequals(cmd, "CONFIG") && argc == 3 && iequals(argv[1], "GET")) {
     // redis-benchmark asks for "save" and "appendonly" before it starts.

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,8 +40,51 @@ void install_wake_handler() {
 
 }  // namespace
 
+AcceptFailure accept_failure(int err) {
+  switch (err) {
+    case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+      return AcceptFailure::OutOfFds;
+    // accept(2): "Linux accept() passes already-pending network errors on the new socket as
+    // an error code from accept()"; such a connection is gone, the next one may be fine.
+    case EINTR: case EAGAIN: case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN:
+    case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+      return AcceptFailure::Retry;
+    default:
+      return AcceptFailure::Fatal;
+  }
+}
+
+void refuse_client(Server& s, int fd, const char* why) {
+  std::string reply;
+  s.protocol().error_reply(reply, why);
+  if (!reply.empty()) sys::sendto(fd, reply.data(), reply.size());
+  sys::close(fd);
+}
+
 Server::Server(ServerOptions opt, std::shared_ptr<Protocol> proto)
-    : opt_(std::move(opt)), proto_(std::move(proto)) {}
+    : opt_(std::move(opt)), proto_(std::move(proto)), totals_(opt_.limits) {}
+
+void Server::on_closed() {
+  open_--;
+  closed_cv_.notify_all();  // an accept loop waiting for a free fd (cheap when none waits)
+}
+
+void Server::on_accept_paused(int err) {
+  if (accept_pauses_.fetch_add(1) > 0) return;
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  const std::string msg = "epollscope server: accept4: " + std::string(strerror(err)) + " with " +
+                          std::to_string(open_.load()) + " connections open (RLIMIT_NOFILE " +
+                          std::to_string(rl.rlim_cur) +
+                          "): not accepting until a connection closes; the others are still "
+                          "served (said once)\n";
+  (void)!::write(2, msg.data(), msg.size());  // one write: not interleaved with other output
+}
+
+void Server::wait_for_close(std::int64_t ns) {
+  std::unique_lock lock(close_mu_);
+  closed_cv_.wait_for(lock, std::chrono::nanoseconds(ns));
+}
 
 Server::~Server() {
   stop();
@@ -93,6 +137,14 @@ std::string Server::start() {
     // Accepted sockets inherit TCP_NODELAY: replies leave at once instead of waiting for the
     // ACK of the previous one (Nagle), which would otherwise meet the client's delayed ACK.
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (opt_.strategy == Strategy::Blocking) {
+      // A blocking sendto that waits for room longer than kSendWaitNs comes back (short, or
+      // EAGAIN), so that a worker can see that its client stopped reading
+      // (Limits::output_timeout_ns). Accepted sockets inherit it (sk_clone_lock in
+      // net/core/sock.c copies struct sock), so it costs no call per client.
+      timeval tv{0, suseconds_t(kSendWaitNs / 1000)};
+      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
     if (k > 0) addr.sin_port = htons(std::uint16_t(port_));  // the first socket's port
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
       return "bind " + address() + ": " + strerror(errno);
@@ -259,6 +311,8 @@ ServerStats Server::stats() const {
   st.accepted = std::uint64_t(accepted_.load());
   st.refused = refused_.load();
   st.slow_closed = slow_closed_.load();
+  st.limit_closed = limit_closed_.load();
+  st.accept_pauses = accept_pauses_.load();
   st.threads = slots_.size();
   st.error = error_;
   return st;

@@ -11,17 +11,24 @@
 // seam (sys.h). Unlike the model, a live server accepts inside its loop (connections really
 // do arrive over time), and with an accept limit it stops watching the listening socket once
 // every expected client is in, as the model's programs do after their accept loop.
+//
+// What a real server must also survive, and the model's programs leave out: the fd limit
+// (accept4 fails with EMFILE while the connection waits in the backlog: the loops stop
+// accepting until a connection closes or kAcceptRetryNs has passed, and say so once on
+// stderr), and clients that would make it hold unbounded memory (limits.h).
 #pragma once
 
 #include <pthread.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "live/limits.h"
 #include "live/protocol.h"
 #include "live/sys.h"
 #include "sim/metrics.h"
@@ -45,7 +52,27 @@ struct ServerOptions {
   std::int64_t spin_ns = 0;
   int threads = 1;                 // server_workers.cpp: how many worker threads
   std::uint32_t epoll_flags = 0;   // server_workers.cpp: EPOLLET/EPOLLONESHOT/EPOLLEXCLUSIVE (sim/uapi.h)
+  Limits limits;                   // what connections may hold in memory (limits.h)
 };
+
+// After accept4 failed for want of a file descriptor, try again after this long at the
+// latest (sooner when one of ours closes).
+inline constexpr std::int64_t kAcceptRetryNs = 100'000'000;
+// Blocking server: the longest a sendto waits for room before the worker looks at its client.
+inline constexpr std::int64_t kSendWaitNs = 100'000'000;
+
+// What a failed accept4 means for the loop.
+enum class AcceptFailure {
+  Retry,     // EINTR, or the connection failed before we took it: accept the next one
+  OutOfFds,  // EMFILE, ENFILE (or no memory for the socket): wait for a descriptor to free up
+  Fatal,     // a bug (EBADF, EINVAL...): stop accepting
+};
+AcceptFailure accept_failure(int err);
+
+class Server;
+// Closes a connection the server cannot serve, after the protocol's error reply saying `why`
+// (it fits the new socket's empty buffer), as Redis does past maxclients.
+void refuse_client(Server& s, int fd, const char* why);
 
 // What the server measured about itself, once it has stopped.
 // The syscall and rusage figures cover the measurement window: from the start to
@@ -59,6 +86,8 @@ struct ServerStats {
   std::uint64_t accepted = 0;
   std::uint64_t refused = 0;                 // closed at once: select's FD_SETSIZE, no thread
   std::uint64_t slow_closed = 0;             // closed for not reading their replies
+  std::uint64_t limit_closed = 0;            // closed past a query-buffer limit (with an error reply)
+  std::uint64_t accept_pauses = 0;           // times accept4 found no free fd
   std::uint64_t threads = 0;
   std::uint64_t wasted = 0;                  // wake-ups for nothing (sys.h, Counts::wasted)
   std::vector<ThreadMetrics> per_thread;     // in the window, by thread (main first)
@@ -108,9 +137,15 @@ class Server {
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
   bool accept_done() const { return opt_.accept_limit > 0 && accepted_.load() >= opt_.accept_limit; }
   void on_accepted() { accepted_++; open_++; }
-  void on_closed() { open_--; }
+  void on_closed();
   void on_refused() { refused_++; open_--; }
   void on_slow_closed() { slow_closed_++; }
+  void on_limit_closed() { limit_closed_++; }
+  // accept4 failed with OutOfFds: counted, and said on stderr the first time.
+  void on_accept_paused(int err);
+  // Blocking server: sleeps until a connection closes, at most `ns`.
+  void wait_for_close(std::int64_t ns);
+  Totals& totals() { return totals_; }
   void set_error(const std::string& e);
   // Starts a worker thread running `fn(arg)` with its own log (counted as clone).
   // Returns 0 or an errno value.
@@ -140,7 +175,10 @@ class Server {
   std::atomic<bool> window_end_{false};
   std::atomic<bool> released_{false};
   std::atomic<int> accepted_{0}, open_{0};
-  std::atomic<std::uint64_t> refused_{0}, slow_closed_{0};
+  std::atomic<std::uint64_t> refused_{0}, slow_closed_{0}, limit_closed_{0}, accept_pauses_{0};
+  Totals totals_;
+  std::mutex close_mu_;                        // with closed_cv_: wait_for_close
+  std::condition_variable closed_cv_;
   mutable std::mutex mu_;                      // guards slots_, error_
   std::vector<std::unique_ptr<Slot>> slots_;   // [0] is the main thread
   std::string error_;

@@ -101,6 +101,18 @@ std::string ensure_nofile(std::uint64_t need_files) {
          std::to_string(need) + "` as a user allowed to, or use fewer connections";
 }
 
+std::uint64_t raise_nofile_soft() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+  // A hard limit of RLIM_INFINITY cannot be kept by setrlimit (kernel/sys.c: do_prlimit
+  // refuses a hard RLIMIT_NOFILE above fs.nr_open), so there is nothing to raise to.
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max > rl.rlim_cur) {
+    rlimit raised{rl.rlim_max, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl.rlim_cur = rl.rlim_max;
+  }
+  return std::uint64_t(rl.rlim_cur);
+}
+
 std::int64_t mono_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -94,6 +94,10 @@ std::pair<int, int> two_cpus();
 // Raises the soft (and if need be the hard) RLIMIT_NOFILE to `need` open files. "" on success,
 // else why not and what to do (`ulimit -n`).
 std::string ensure_nofile(std::uint64_t need);
+// Raises the soft RLIMIT_NOFILE to the hard one (never the hard one itself), as a server should
+// that cannot know how many clients will come (Go's runtime does it at every start since 1.19).
+// Returns the soft limit now.
+std::uint64_t raise_nofile_soft();
 
 namespace detail {
 extern thread_local ThreadLog* tl_log;

@@ -472,7 +472,7 @@ Listing per_thread_listing(const Scenario& sc) { return workers_listing(Share::E
 Listing reuseport_listing(const Scenario& sc) { return workers_listing(Share::Reuseport, sc.epoll_flags); }
 
 // THE strategy table. Its order is the enum's (checked below) and the column order of compare.
-const StrategyInfo kStrategies[] = {
+constexpr StrategyInfo kStrategies[] = {
     {Strategy::Blocking, "blocking", "a thread per connection, each asleep in recvfrom", WaitsWith::Recvfrom,
      false, false, false, false,
      "No epoll here: each thread sleeps in recvfrom on its own socket's wait queue (sk_wait_data).",

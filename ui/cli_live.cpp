@@ -1,5 +1,6 @@
 // The live subcommands: `live` (a scenario on real sockets), `versus` (the model and the
 // live run side by side) and `serve` (a Redis-protocol server for redis-benchmark).
+#include <malloc.h>
 #include <signal.h>
 
 #include <fstream>
@@ -10,12 +11,14 @@
 
 #include "live/calibrate.h"
 #include "live/kstat.h"
+#include "live/limits.h"
 #include "live/live_run.h"
 #include "live/protocol.h"
 #include "live/server.h"
 #include "sim/export.h"
 #include "sim/simulation.h"
 #include "sim/trace_io.h"
+#include "sim/uapi.h"
 #include "ui/cli.h"
 
 namespace eps::cli {
@@ -130,11 +133,54 @@ int cmd_versus(const LiveArgs& a) {
 
 bool is_loopback(const std::string& addr) { return addr.rfind("127.", 0) == 0; }
 
-int cmd_serve(const std::string& strategy, int port, const std::string& bind, double spin_us) {
+struct ServeArgs {
+  std::string strategy, bind = "127.0.0.1";
+  int port = 6379;
+  double spin_us = 0;
+  int threads = 0;                      // 0: one per CPU
+  std::vector<std::string> epoll_flags;
+  live::Limits limits;
+  live::RespLimits resp;
+  double output_timeout_s = 10;
+};
+
+// One line for the banner: what `serve` lets clients hold.
+std::string describe_limits(const ServeArgs& a, std::uint64_t nofile) {
+  using live::format_bytes;
+  const live::Limits& l = a.limits;
+  std::ostringstream o;
+  o << "limits: arguments (so SET values) up to " << format_bytes(a.resp.max_bulk) << "; per client "
+    << format_bytes(l.query) << " of requests and " << format_bytes(l.output)
+    << " of replies; all clients " << format_bytes(l.query_total) << " of requests and "
+    << format_bytes(l.output_total) << " of replies; a client that takes less than "
+    << format_bytes(live::kSmallRoom) << " of its waiting replies in " << a.output_timeout_s
+    << " s is closed; keyspace " << format_bytes(a.resp.max_keyspace)
+    << "; open files " << nofile << " (see serve --help)";
+  return o.str();
+}
+
+int cmd_serve(ServeArgs a) {
+  const std::string& strategy = a.strategy;
+  const std::string& bind = a.bind;
+  const int port = a.port;
+  const double spin_us = a.spin_us;
   std::optional<Strategy> s = parse_strategy(strategy);
   if (!s) {
-    std::cerr << "epollscope-cli: serve: unknown strategy '" << strategy
-              << "' (blocking, busy-poll, select, poll, epoll, epoll-et)\n";
+    std::cerr << "epollscope-cli: serve: unknown strategy '" << strategy << "' (" << strategy_names() << ")\n";
+    return kExitUsage;
+  }
+  const StrategyInfo& info = strategy_info(*s);
+  if ((a.threads > 0 || !a.epoll_flags.empty()) && !info.threads) {
+    std::cerr << "epollscope-cli: serve: --threads and --epoll-flags are for the strategies that run worker "
+              << "threads (epoll-shared, epoll-per-thread, reuseport); " << strategy << " is "
+              << info.summary << "\n";
+    return kExitUsage;
+  }
+  std::uint32_t flags = 0;
+  for (const std::string& f : a.epoll_flags)
+    flags |= f == "EPOLLET" ? EPOLLET : f == "EPOLLONESHOT" ? EPOLLONESHOT : EPOLLEXCLUSIVE;
+  if ((flags & EPOLLEXCLUSIVE) && (flags & EPOLLONESHOT)) {
+    std::cerr << "epollscope-cli: serve: EPOLLEXCLUSIVE cannot be combined with EPOLLONESHOT (epoll_ctl says EINVAL)\n";
     return kExitUsage;
   }
   if (spin_us > 0 && (*s == Strategy::Blocking || *s == Strategy::BusyPoll)) {
@@ -145,6 +191,18 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind, do
   }
   if (!is_loopback(bind))
     std::cerr << "warning: serving on " << bind << ", not loopback: other machines may connect\n";
+  if (a.resp.max_bulk > a.limits.query)
+    std::cerr << "warning: --max-bulk is larger than --max-query: an argument longer than "
+              << live::format_bytes(a.limits.query) << " passes the query limit first\n";
+  a.limits.output_timeout_ns = std::int64_t(a.output_timeout_s * 1e9);
+  // More clients than the default soft limit of 1024 fds: raise it as far as the hard limit
+  // allows. Past it, accept4 fails with EMFILE and the server waits for a connection to close.
+  const std::uint64_t nofile = live::sys::raise_nofile_soft();
+  // Buffers of 128 KiB and more get their own mapping, given back to the kernel when freed.
+  // Without this glibc raises its mmap threshold after the first such free (up to 32 MiB),
+  // and a client's 16 MiB buffer, once freed, would stay in the heap: the memory limits
+  // would bound what is used, not what the process holds.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   // SIGINT/SIGTERM are taken by sigwait below; the server threads inherit the mask, so the
   // signal always lands here and the stop is orderly.
   sigset_t stop_signals;
@@ -153,12 +211,15 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind, do
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto proto = std::make_shared<live::RespProtocol>();
+  auto proto = std::make_shared<live::RespProtocol>(a.resp);
   live::ServerOptions opt;
+  opt.limits = a.limits;
   opt.strategy = *s;
   opt.bind = bind;
   opt.port = port;
   opt.spin_ns = std::int64_t(spin_us * 1000);
+  opt.threads = a.threads > 0 ? a.threads : int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  opt.epoll_flags = flags;
   live::Server server(opt, proto);
   if (std::string e = server.start(); !e.empty()) {
     std::cerr << "epollscope-cli: serve: " << e << "\n";
@@ -169,7 +230,7 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind, do
   std::cout << "epollscope serve: " << strategy_name(*s) << " server speaking the Redis protocol on "
             << server.address();
   if (opt.spin_ns > 0) std::cout << ", polling " << spin_us << " us before each sleep";
-  std::cout << " (Ctrl-C to stop)" << std::endl;
+  std::cout << " (Ctrl-C to stop)\n" << describe_limits(a, nofile) << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
   server.stop();
@@ -188,6 +249,11 @@ int cmd_serve(const std::string& strategy, int port, const std::string& bind, do
   std::cout << "\nstopped by " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << "; " << st.accepted
             << " connections served\n"
             << format_summary(m) << std::flush;
+  if (st.limit_closed || st.slow_closed || st.refused || st.accept_pauses)
+    std::cout << "limits: " << st.limit_closed << " connections closed past a query limit, "
+              << st.slow_closed << " for not reading their replies, " << st.refused
+              << " refused (no thread, or past FD_SETSIZE); accept4 found no free fd "
+              << st.accept_pauses << " times\n" << std::flush;
   if (!st.error.empty()) std::cerr << "note: server: " << st.error << "\n";
   return kExitOk;
 }
@@ -251,20 +317,58 @@ void register_live_commands(CLI::App& app, std::vector<Command>& out) {
   cal->add_flag("--quick", cal_args->quick, "fewer repetitions: faster, noisier");
   out.push_back({cal, [cal_args] { return cmd_calibrate(cal_args->out, cal_args->quick); }});
 
-  struct ServeArgs {
-    std::string strategy, bind = "127.0.0.1";
-    int port = 6379;
-    double spin_us = 0;
-  };
   auto sv_args = std::make_shared<ServeArgs>();
   CLI::App* sv = app.add_subcommand("serve", "A Redis-protocol server (for redis-benchmark) using one strategy");
-  sv->add_option("--strategy", sv_args->strategy, "blocking, busy-poll, select, poll, epoll, epoll-et")->required();
+  sv->add_option("--strategy", sv_args->strategy, strategy_names())->required();
+  sv->add_option("--threads", sv_args->threads,
+                 "worker threads of epoll-shared, epoll-per-thread and reuseport (default: one per CPU)")
+      ->check(CLI::Range(1, 64));
+  sv->add_option("--epoll-flags", sv_args->epoll_flags,
+                 "their registrations' flags: EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE (the listening socket's)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"EPOLLET", "EPOLLONESHOT", "EPOLLEXCLUSIVE"}));
   sv->add_option("--port", sv_args->port, "TCP port (0: any free one)")->check(CLI::Range(0, 65535));
   sv->add_option("--bind", sv_args->bind, "address to listen on (default 127.0.0.1; others warn)");
   sv->add_option("--spin-us", sv_args->spin_us,
                   "poll the wait for up to this long before sleeping in it (select/poll/epoll): CPU for fewer wake-ups")
       ->check(CLI::Range(0.0, 1e6));
-  out.push_back({sv, [sv_args] { return cmd_serve(sv_args->strategy, sv_args->port, sv_args->bind, sv_args->spin_us); }});
+  // The memory limits (live/limits.h says why these defaults). Sizes take units: 512kb, 16mb.
+  const auto size = [&](const char* name, std::size_t& v, const std::string& what) {
+    sv->add_option(name, v, what + " (default " + live::format_bytes(v) + ")")
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 40));
+  };
+  size("--max-bulk", sv_args->resp.max_bulk,
+       "largest argument, so the largest SET value; refused as soon as its length arrives "
+       "(Redis: proto-max-bulk-len, 512 MiB)");
+  size("--max-query", sv_args->limits.query,
+       "requests not run yet, per client; past it: an error reply and the connection closed "
+       "(Redis: client-query-buffer-limit, 1 GiB)");
+  size("--max-query-total", sv_args->limits.query_total,
+       "requests not run yet, all clients together; the client that would pass it gets an error "
+       "and is closed");
+  size("--max-output", sv_args->limits.output,
+       "unsent replies per client: past it the client's next requests wait until it reads (one "
+       "reply, such as a large GET, may pass it)");
+  size("--max-output-total", sv_args->limits.output_total,
+       "unsent replies, all clients together: past it a client runs requests only when it has no "
+       "unsent replies, and a value reply larger than 16 KiB that would pass it gets an error");
+  sv->add_option("--output-timeout", sv_args->output_timeout_s,
+                 "a client that takes less than 16 KiB of its waiting replies in this many seconds is "
+                 "closed (default 10)")
+      ->check(CLI::Range(0.001, 86400.0));
+  size("--max-keyspace", sv_args->resp.max_keyspace,
+       "keys and values (with 64 bytes a key); a SET that would pass it gets an error");
+  sv->footer(
+      "Limits: a client that sends an argument longer than --max-bulk, or holds more unfinished "
+      "requests than --max-query (or all of them together than --max-query-total), gets '-ERR ...' "
+      "and is closed; one that does not read its replies stops being served at --max-output and is "
+      "closed after --output-timeout. Idle connections keep buffers of up to 16 KiB each. With the defaults the server holds at most about 16 + 8 MiB of "
+      "replies and 32 MiB of requests per client, 128 + 128 MiB for all clients, and 256 MiB of keys. "
+      "At start the soft RLIMIT_NOFILE is raised to the hard one; when accept4 still finds no free fd "
+      "(EMFILE), the server says so once on stderr, stops accepting until a connection closes (the "
+      "new clients wait in the listen backlog) and goes on serving the others.");
+  out.push_back({sv, [sv_args] { return cmd_serve(*sv_args); }});
 }
 
 }  // namespace eps::cli
