@@ -31,6 +31,7 @@ void fill_server_metrics(Metrics& m, const ServerStats& st, const KernelStat& k)
   m.ctx_involuntary = st.nivcsw;
   m.wakeups = st.nvcsw;  // without --kernel-trace: each voluntary switch is a sleep, then a wake
   m.wasted_wakeups = st.wasted;
+  m.accepted = st.accepted;
   m.threads_total = st.per_thread.size();
   if (st.per_thread.size() <= Metrics::kMaxThreadRows) m.threads = st.per_thread;
   m.softirq_net_rx = k.net_rx;
@@ -130,6 +131,11 @@ std::vector<std::string> explain_versus(const Scenario& sc, const Metrics& model
     out.push_back("fds scanned: live counts the events epoll_wait returned; the model counts every epitem "
                   "ep_send_events examined, including the level-triggered re-check of the one it put back on "
                   "rdllist (about 2 per request).");
+  if (model.wasted_wakeups > live.wasted_wakeups)
+    out.push_back("wake-ups for nothing: live sees only those user space sees (accept4 or recvfrom saying EAGAIN "
+                  "right after epoll_wait returned); a woken thread whose ep_poll finds the event already taken "
+                  "sleeps again inside the kernel, which the model counts and live cannot. Wake-ups per connection "
+                  "count both.");
   if (sc.start_ms > 0)
     out.push_back("throughput: the model's clock includes start_ms (" + std::to_string(sc.start_ms) +
                   " ms) for setup; the live clock starts at the first request, after every client is connected.");

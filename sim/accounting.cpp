@@ -27,6 +27,7 @@ Metrics make_metrics(const RunInfo& run, const Accounting& acct) {
   m.fds_scanned = k.fds_scanned;
   m.wakeups = k.wakeups;
   m.wasted_wakeups = k.wasted_wakeups;
+  m.accepted = k.accepted;
   m.softirq_net_rx = k.net_rx;
   m.softirq_packets = k.softirq_packets;
   m.time_squeeze = k.time_squeeze;

@@ -21,7 +21,7 @@ namespace eps {
 struct Counters {
   std::uint64_t sent = 0, completed = 0, failed = 0, failed_by[3] = {};  // by FailReason
   std::uint64_t syscalls[std::size_t(Sys::Count)] = {};
-  std::uint64_t eagain = 0, fds_scanned = 0, wakeups = 0, wasted_wakeups = 0;
+  std::uint64_t eagain = 0, fds_scanned = 0, wakeups = 0, wasted_wakeups = 0, accepted = 0;
   std::uint64_t net_rx = 0, softirq_packets = 0, time_squeeze = 0, nic_drops = 0;
   LatencyHistogram latency;
   void fail(FailReason r) { failed++; failed_by[std::size_t(r)]++; }
@@ -52,7 +52,8 @@ struct TaskTime {                     // one task's share, and its wake-ups
 
 class Accounting {
  public:
-  explicit Accounting(int cpus = 1) : cpus(std::size_t(cpus > 0 ? cpus : 1)) {}
+  Accounting() : Accounting(1) {}
+  explicit Accounting(int ncpus) : cpus(std::size_t(ncpus > 0 ? ncpus : 1)) {}
 
   Counters k;
   std::vector<CpuTime> cpus;
@@ -105,7 +106,7 @@ class Accounting {
         if (s == Sys::Recvfrom && result == -kEAGAIN) k.eagain++;
         TaskTime* t = task(e.actor);
         if (!t) break;
-        if (s == Sys::Accept4 && result >= 0) t->accepted++;
+        if (s == Sys::Accept4 && result >= 0) t->accepted++, k.accepted++;
         // A wake-up is judged by the first accept4 or recvfrom after it: EAGAIN means another
         // thread got there first (the thundering herd's waste); anything else, work.
         if (t->woken && (s == Sys::Accept4 || s == Sys::Recvfrom)) {

@@ -123,6 +123,7 @@ nlohmann::json to_json(const Metrics& m) {
       {"context_switches", {{"voluntary", m.ctx_voluntary}, {"involuntary", m.ctx_involuntary}}},
       {"wakeups", m.wakeups},
       {"wasted_wakeups", m.wasted_wakeups},
+      {"accepted", m.accepted},
       {"threads", threads_json(m)},
       {"softirq",
        {{"net_rx", m.softirq_net_rx},
@@ -252,6 +253,7 @@ Metrics metrics_from_json(const nlohmann::json& j) {
   m.wakeups = u64(j, "", "wakeups");
   // Added with the threaded strategies: absent in files written before them.
   if (j.contains("wasted_wakeups")) m.wasted_wakeups = u64(j, "", "wasted_wakeups");
+  if (j.contains("accepted")) m.accepted = u64(j, "", "accepted");
   if (j.contains("threads")) {
     const auto& th = object(j, "", "threads");
     m.threads_total = u64(th, "threads", "total");

@@ -63,6 +63,7 @@ struct Metrics {
   std::uint64_t ctx_voluntary = 0, ctx_involuntary = 0;  // the server's threads
   std::uint64_t wakeups = 0;        // try_to_wake_up of a server thread
   std::uint64_t wasted_wakeups = 0; // of them, those whose accept4/recvfrom found nothing
+  std::uint64_t accepted = 0;       // connections accept4 returned
   std::uint64_t softirq_net_rx = 0, softirq_packets = 0;
   std::uint64_t time_squeeze = 0, nic_drops = 0;
   std::int64_t cpu_user_ns = 0, cpu_system_ns = 0, cpu_softirq_ns = 0, cpu_idle_ns = 0,

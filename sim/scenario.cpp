@@ -421,8 +421,12 @@ class Checker {
         if (w == v->get()) found = w;
       if (found.empty()) {
         std::string msg = "unknown flag `" + printable(v->get()) + "`";
-        if (auto near = closest(v->get(), allowed); !near.empty())
-          msg += "; did you mean `" + std::string(near) + "`?";
+        std::vector<std::string> low;  // closest() compares in lower case
+        for (auto w : allowed) low.push_back(lower(w));
+        const std::vector<std::string_view> low_views(low.begin(), low.end());
+        if (auto near = closest(v->get(), low_views); !near.empty())
+          for (std::size_t k = 0; k < low.size(); k++)
+            if (low[k] == near) msg += "; did you mean `" + std::string(allowed[k]) + "`?";
         fail(e, path, msg + " (expected any of: " + join(allowed) + ")");
       }
       out.push_back(found);

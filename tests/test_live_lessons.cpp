@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "live/live_run.h"
+#include "sim/uapi.h"
 
 using namespace eps;
 using namespace eps::live;
@@ -78,4 +79,32 @@ TEST_CASE("lessons: versus prints the model and the live run for each lesson", "
     }
     CHECK_THAT(out, Catch::Contains("live / model"));
   }
+}
+
+// The herd on the real kernel (lesson 09): four workers, each with its own epoll instance on
+// one listening socket. Each arriving connection wakes every worker (each one's voluntary
+// switch counts the sleep it was woken from); EPOLLEXCLUSIVE and SO_REUSEPORT wake about one.
+// The bounds leave room for a loaded machine: the four workers share the server's CPU.
+TEST_CASE("lessons: the herd shows on the real kernel, and its fixes", "[live][threads]") {
+  Scenario sc = load_scenario("scenarios/09-thundering-herd.toml");
+  REQUIRE(sc.strategy == Strategy::EpollPerThread);
+  auto per_connection = [](const Metrics& m) { return m.accepted ? double(m.wakeups) / double(m.accepted) : 0.0; };
+  const LiveResult herd = run_live(sc);
+  REQUIRE(herd.metrics.requests_completed == 40);
+  CHECK(herd.metrics.accepted == 40);
+  REQUIRE(herd.metrics.threads.size() == 4);
+  CHECK(per_connection(herd.metrics) >= 2.5);
+  for (const ThreadMetrics& t : herd.metrics.threads) CHECK(t.wakeups >= 20);  // every worker, not one
+  sc.epoll_flags = EPOLLEXCLUSIVE;
+  const LiveResult excl = run_live(sc);
+  REQUIRE(excl.metrics.requests_completed == 40);
+  CHECK(per_connection(excl.metrics) <= 2.0);
+  sc.epoll_flags = 0;
+  sc.strategy = Strategy::Reuseport;
+  const LiveResult rp = run_live(sc);
+  REQUIRE(rp.metrics.requests_completed == 40);
+  CHECK(per_connection(rp.metrics) <= 2.0);
+  std::uint64_t accepted = 0;
+  for (const ThreadMetrics& t : rp.metrics.threads) accepted += t.accepted;
+  CHECK(accepted == 40);
 }

@@ -47,6 +47,7 @@ eps::Metrics sample() {
   m.ctx_involuntary = 12;
   m.wakeups = 401;
   m.wasted_wakeups = 17;
+  m.accepted = 3;
   m.threads = {{"P (server)", 300, 10, 2, 600, 4 * kMs}, {"worker 1", 101, 7, 1, 390, 1 * kMs}};
   m.threads_total = 2;
   m.softirq_net_rx = 800;
@@ -173,7 +174,7 @@ TEST_CASE("metrics: JSON has exactly the documented shape", "[metrics]") {
   CHECK(keys(j) == std::set<std::string>{"source", "scenario", "strategy", "seed", "events",
                                          "duration_ns", "requests", "throughput_rps",
                                          "latency_us", "syscalls", "eagain", "fds_scanned",
-                                         "context_switches", "wakeups", "wasted_wakeups", "threads",
+                                         "context_switches", "wakeups", "wasted_wakeups", "accepted", "threads",
                                          "softirq", "nic_drops", "cpu_ns"});
   CHECK(keys(j["threads"]) == std::set<std::string>{"total", "by_thread"});
   CHECK(keys(j["threads"]["by_thread"][0]) ==
@@ -239,6 +240,7 @@ TEST_CASE("metrics: JSON round trip", "[metrics]") {
     CHECK(back.ctx_involuntary == m.ctx_involuntary);
     CHECK(back.wakeups == m.wakeups);
     CHECK(back.wasted_wakeups == m.wasted_wakeups);
+    CHECK(back.accepted == m.accepted);
     CHECK(back.threads == m.threads);
     CHECK(back.threads_total == m.threads_total);
     CHECK(back.softirq_net_rx == m.softirq_net_rx);

@@ -220,7 +220,19 @@ std::string format_summary(const Metrics& m) {
   o << "  fds scanned   " << num(double(m.fds_scanned)) << "\n";
   o << "  ctx switches  voluntary " << num(double(m.ctx_voluntary)) << ", involuntary "
     << num(double(m.ctx_involuntary)) << "\n";
-  o << "  wake-ups      " << num(double(m.wakeups)) << "\n";
+  o << "  wake-ups      " << num(double(m.wakeups));
+  if (m.wasted_wakeups)
+    o << " (" << num(double(m.wasted_wakeups)) << " for nothing: the first accept4 or recvfrom after them said EAGAIN, "
+      << "or the thread slept again)";
+  if (m.accepted) o << "; " << num(double(m.wakeups) / double(m.accepted), 1) << " per connection accepted";
+  o << "\n";
+  if (m.threads.size() > 1) {  // the threaded strategies: how the work and the wake-ups spread
+    o << "  threads       woken (for nothing), accepted, requests, CPU\n";
+    for (const ThreadMetrics& t : m.threads)
+      o << "    " << t.name << std::string(t.name.size() < 12 ? 12 - t.name.size() : 0, ' ') << " " << num(double(t.wakeups))
+        << " (" << num(double(t.wasted_wakeups)) << "), " << num(double(t.accepted)) << ", " << num(double(t.requests))
+        << ", " << ms(t.cpu_ns) << "\n";
+  }
   o << "  softirq       NET_RX runs " << num(double(m.softirq_net_rx)) << ", packets " << num(double(m.softirq_packets))
     << ", time_squeeze " << num(double(m.time_squeeze)) << ", NIC drops " << num(double(m.nic_drops)) << "\n";
   o << "  CPU time      user " << ms(m.cpu_user_ns) << " (" << pct(m.cpu_user_ns, total) << "), system "
@@ -253,6 +265,8 @@ std::string format_table(const std::vector<std::string>& labels, const std::vect
       {"ctx switches, voluntary", [](const Metrics& m) { return double(m.ctx_voluntary); }, 0},
       {"ctx switches, involuntary", [](const Metrics& m) { return double(m.ctx_involuntary); }, 0},
       {"wake-ups", [](const Metrics& m) { return double(m.wakeups); }, 0},
+      {"wake-ups for nothing", [](const Metrics& m) { return double(m.wasted_wakeups); }, 0},
+      {"wake-ups / connection", [](const Metrics& m) { return m.accepted ? double(m.wakeups) / double(m.accepted) : 0.0; }, 1},
       {"NET_RX softirq runs", [](const Metrics& m) { return double(m.softirq_net_rx); }, 0},
       {"CPU user (ms)", [](const Metrics& m) { return double(m.cpu_user_ns) / 1e6; }, 2},
       {"CPU system (ms)", [](const Metrics& m) { return double(m.cpu_system_ns) / 1e6; }, 2},

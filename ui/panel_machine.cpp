@@ -52,6 +52,9 @@ struct Canvas {
   void bold(ImVec2 p, ImU32 color, const std::string& t) const {
     dl->AddText(c.fonts.big, c.fonts.big->FontSize * 0.85f, p, color, t.c_str());
   }
+  float bold_w(const std::string& t) const {
+    return c.fonts.big->CalcTextSizeA(c.fonts.big->FontSize * 0.85f, 1e9f, 0, t.c_str()).x;
+  }
   float text_w(const std::string& t, bool small = false) const {
     ImFont* f = small ? c.fonts.small : c.fonts.body;
     return f->CalcTextSizeA(small ? sfs : fs, 1e9f, 0, t.c_str()).x;
@@ -109,9 +112,12 @@ void draw_user_space(Canvas& k, Rect r, const WorldState& w, bool live) {
   // Server threads (the busy ones first if there are many), then neighbours.
   std::vector<const WsTask*> server, others;
   for (const auto& t : w.tasks) (t.server() ? server : others).push_back(&t);
-  const float box_w = std::min(13.5f * k.fs, (r.w() - 20 * k.s) / 4.2f);
+  // Up to six server threads share the width (the threaded strategies' workers); more are
+  // summarised.
+  const std::size_t want = std::clamp<std::size_t>(server.size(), 3, 6);
+  const float box_w = std::min(13.5f * k.fs, (r.w() * 0.8f - 20 * k.s) / float(want) - 8 * k.s);
   const float box_h = std::min(r.h() - 26 * k.s, k.fs * 3.6f);
-  const int fit = std::max(1, int((r.w() * 0.78f) / (box_w + 8 * k.s)));
+  const int fit = std::max(1, int((r.w() * 0.8f) / (box_w + 8 * k.s) + 0.01f));
   if (int(server.size()) > fit) {
     std::stable_partition(server.begin(), server.end(), [&](const WsTask* t) {
       return t->state != TaskState::Sleeping || t->id == k.focus.task;
@@ -253,6 +259,22 @@ void draw_wait_chips(Canvas& k, const WorldState& w, const std::vector<WsWait>& 
   const auto& pal = k.pal;
   float cx = at.x;
   if (wq.empty()) k.text(at, col(pal.dim), "wait queue: empty", true);
+  // Several epoll instances hooked on one socket (the herd's listener): one chip says so,
+  // with the instances' fds in the order __wake_up_common will call them.
+  std::size_t hooks = 0;
+  bool excl = false;
+  std::string fds;
+  for (const WsWait& e : wq)
+    if (e.kind == WaitKind::EpCallback) {
+      hooks++;
+      excl = excl || e.exclusive;
+      if (e.who < w.eps.size() && w.eps[e.who].fd >= 0) fds += (fds.empty() ? "" : ",") + std::to_string(w.eps[e.who].fd);
+    }
+  if (hooks > 1 && hooks == wq.size()) {
+    const std::string label = std::to_string(hooks) + " × ep_poll_callback (ep fd " + fds + ")" + (excl ? " exclusive" : "");
+    k.chip(at, label, pal.ready, text_on(pal, pal.ready));
+    return;
+  }
   for (std::size_t i = 0; i < wq.size(); i++) {
     const WsWait& e = wq[i];
     std::string label;
@@ -297,7 +319,7 @@ float draw_listeners(Canvas& k, Rect r, const WorldState& w) {
     k.dl->PushClipRect(b.a, b.b, true);
     const std::string head = "listening fd " + (l.fd >= 0 ? std::to_string(l.fd) : std::string("?"));
     k.bold(ImVec2(b.a.x + 6 * k.s, b.a.y + 2 * k.s), col(pal.text), head);
-    float qx = b.a.x + 12 * k.s + k.text_w(head) * 1.05f;
+    float qx = b.a.x + 14 * k.s + k.bold_w(head);
     const float qy = b.a.y + 5 * k.s, q = k.fs * 0.8f;
     const std::size_t n = l.accept_queue.size();
     for (std::size_t j = 0; j < std::min<std::size_t>(n, 6); j++)
@@ -453,7 +475,7 @@ void draw_epoll_full(Canvas& k, Rect r, const Pane& p, const WsEpoll& ep) {
   const float x = r.a.x + 8 * k.s;
   const std::string title = epoll_title(w, ep);
   k.bold(ImVec2(x, r.a.y + 4 * k.s), col(pal.text), title);
-  k.text(ImVec2(x + k.text_w(title) * 1.05f + 24 * k.s, r.a.y + 6 * k.s), col(pal.dim),
+  k.text(ImVec2(x + k.bold_w(title) + 16 * k.s, r.a.y + 6 * k.s), col(pal.dim),
          "rbr: " + std::to_string(ep.rbr.size()) + " epitems", true);
   const float ty = r.a.y + k.fs * 1.7f;
   const float th = r.h() * 0.56f;
@@ -476,7 +498,8 @@ void draw_epoll_bands(Canvas& k, Rect r, const Pane& p) {
   const WorldState& w = p.world;
   const std::size_t n = w.eps.size();
   const float x = r.a.x + 8 * k.s;
-  const float band = k.fs * 1.5f + 2 * (k.sfs * 1.4f + k.fs * 1.25f) + 8 * k.s;
+  const float row = k.fs * 1.25f + 3 * k.s;
+  const float band = k.fs * 1.35f + 2 * row + 6 * k.s;
   const std::size_t fit = std::max<std::size_t>(1, std::size_t(r.h() / band));
   std::size_t first = 0;
   if (n > fit && k.focus.eid != kNone && k.focus.eid < n) first = std::min(k.focus.eid, std::uint32_t(n - fit));
@@ -488,13 +511,13 @@ void draw_epoll_bands(Canvas& k, Rect r, const Pane& p) {
     box(k.dl, b.a, b.b, col(pal.panel), col(focused ? pal.focus : pal.frame), 4 * k.s, (focused ? 3.0f : 1.0f) * k.s);
     const std::string title = epoll_title(w, ep);
     k.bold(ImVec2(x, y), col(pal.text), title);
-    k.text(ImVec2(x + k.text_w(title) * 1.05f + 16 * k.s, y + 2 * k.s), col(pal.dim),
+    k.text(ImVec2(x + k.bold_w(title) + 12 * k.s, y + 2 * k.s), col(pal.dim),
            "rbr: " + std::to_string(ep.rbr.size()) + " epitems", true);
-    float yy = y + k.fs * 1.5f;
+    float yy = y + k.fs * 1.35f;
     k.text(ImVec2(x, yy), col(pal.dim), "rdllist", true);
     const float lx = x + k.text_w("ep->wq  ", true);
     k.rdl_rect[ep.eid] = draw_rdllist(k, ep, lx, yy, r.b.x - 8 * k.s);
-    yy += k.fs * 1.25f + 4 * k.s;
+    yy += row;
     k.text(ImVec2(x, yy), col(pal.dim), "ep->wq", true);
     k.epwq_rect[ep.eid] = draw_epwq(k, w, ep, lx, yy, r.b.x - 8 * k.s);
     y += band;
@@ -565,7 +588,8 @@ void draw_machine(const PanelCtx& c, ViewState& vs, Commands& out, ImVec2 size) 
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 o = ImGui::GetCursorScreenPos();
   ImGui::Dummy(size);
-  Canvas k{dl, c, c.pal, c.scale, c.fonts.body->FontSize, c.fonts.small->FontSize};
+  Canvas k{dl, c, c.pal, c.scale, c.fonts.body->FontSize, c.fonts.small->FontSize, {}, {}, {}, {}, {}, {}, {}, {},
+           {}, {}, {}, {}, false};
   const std::size_t cur = p.pb.cursor;
   if (cur) k.focus = view::focus_of(tr, tr.events[cur - 1], w);
   const float W = size.x, H = size.y, s = c.scale;
