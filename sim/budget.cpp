@@ -48,6 +48,7 @@ double setup_events(Strategy s) {
 
 constexpr double kBaseEvents = 40;      // the cast: tasks, the listening socket, the first lines
 constexpr double kRefusedEvents = 5;    // select: close() of an fd >= FD_SETSIZE
+constexpr double kHerdEvents = 25;      // a worker woken for a connection: measured on lesson 09
 constexpr double kUnservedEvents = 3.2; // ClientSend, NicDrop or queued, RequestFailed (a flood
                                         // of 10 M requests measured 3.2 each)
 constexpr double kEagainEvents = 4;     // busy-poll: line, SyscallEnter, SyscallExit, line
@@ -223,7 +224,13 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
     terms.push_back(std::move(t));
   }
   // Connections: created, accepted, registered; select closes those past FD_SETSIZE.
-  terms.push_back(Term{kBaseEvents + n + setup_events(st) * accepted + (st == Strategy::Select ? kRefusedEvents * (n - watched) : 0),
+  // Worker threads that share a listener (one epoll instance, or one each) all wake for each
+  // connection (the thundering herd): a wake-up, two switches, an ep_poll that finds nothing.
+  // Only connections that arrive during the run find the workers asleep.
+  double arriving = 0;
+  for (const ClientGroup& g : sc.clients) arriving += g.connects_during_run() ? double(g.connections) : 0.0;
+  const double herd_events = info.threads && !info.reuseport ? kHerdEvents * double(sc.server_threads()) * arriving : 0;
+  terms.push_back(Term{kBaseEvents + n + herd_events + setup_events(st) * accepted + (st == Strategy::Select ? kRefusedEvents * (n - watched) : 0),
                        "accepting the connections", {group_key(big_conns, "connections")}});
   // Busy-poll: a recvfrom per fd that says EAGAIN, whenever the thread is not serving.
   if (info.waits == WaitsWith::Nothing) {

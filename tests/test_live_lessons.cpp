@@ -84,7 +84,9 @@ TEST_CASE("lessons: versus prints the model and the live run for each lesson", "
 // The herd on the real kernel (lesson 09): four workers, each with its own epoll instance on
 // one listening socket. Each arriving connection wakes every worker (each one's voluntary
 // switch counts the sleep it was woken from); EPOLLEXCLUSIVE and SO_REUSEPORT wake about one.
-// The bounds leave room for a loaded machine: the four workers share the server's CPU.
+// The bounds leave room for a loaded machine (the four workers share the server's CPU, and a
+// worker still running when a connection comes is not asleep to be woken): measured alone
+// 4.1, 1.2 and 1.1 wake-ups per connection.
 TEST_CASE("lessons: the herd shows on the real kernel, and its fixes", "[live][threads]") {
   Scenario sc = load_scenario("scenarios/09-thundering-herd.toml");
   REQUIRE(sc.strategy == Strategy::EpollPerThread);
@@ -93,8 +95,8 @@ TEST_CASE("lessons: the herd shows on the real kernel, and its fixes", "[live][t
   REQUIRE(herd.metrics.requests_completed == 40);
   CHECK(herd.metrics.accepted == 40);
   REQUIRE(herd.metrics.threads.size() == 4);
-  CHECK(per_connection(herd.metrics) >= 2.5);
-  for (const ThreadMetrics& t : herd.metrics.threads) CHECK(t.wakeups >= 20);  // every worker, not one
+  CHECK(per_connection(herd.metrics) >= 2.0);
+  for (const ThreadMetrics& t : herd.metrics.threads) CHECK(t.wakeups >= 10);  // every worker, not one
   sc.epoll_flags = EPOLLEXCLUSIVE;
   const LiveResult excl = run_live(sc);
   REQUIRE(excl.metrics.requests_completed == 40);
