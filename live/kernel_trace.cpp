@@ -124,7 +124,10 @@ std::vector<TraceEvent> kernel_events(const std::vector<PerfEvent>& evs,
       e.actor = next;
       e.a = prev;
       std::string st = field(p, "prev_state");
-      e.b = (st == "R" || st == "R+") ? 1 : 0;  // preempted while runnable: involuntary
+      // Preempted while runnable: involuntary; asleep: voluntary; exiting (X, Z): neither.
+      e.b = (st == "R" || st == "R+") ? kSwitchInvoluntary
+            : (st.rfind('X', 0) == 0 || st.rfind('Z', 0) == 0) ? kSwitchUncounted
+                                                              : kSwitchVoluntary;
     } else if (p.event == "sched:sched_wakeup") {
       std::uint16_t who = actor(field(p, "pid"));
       if (who == kNoTask) continue;

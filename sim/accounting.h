@@ -38,7 +38,6 @@ struct CpuTime {                      // one CPU's time, by what it was doing
 
 struct TaskTime {                     // one task's share, and its wake-ups
   TaskKind kind = TaskKind::ServerMain;
-  TaskState state = TaskState::Runnable;
   SimTime utime = 0, stime = 0;       // user; system (its syscalls and its context switches)
   std::uint64_t nvcsw = 0, nivcsw = 0;
   std::uint64_t wakeups = 0;          // try_to_wake_up of this task
@@ -61,7 +60,11 @@ class Accounting {
 
   // Counts one event (the model: as it emits it; replay: as it applies it). Events must come
   // in trace order. Inline, so that the model's emit() folds it for a constant kind.
-  void on(const TraceEvent& e) {
+  void on(const TraceEvent& e) { count(e.kind, e.t, e.cpu, e.actor, e.a, e.b); }
+  // The same, field by field (what the model's emit() has at hand; obj and flow count nothing).
+  [[gnu::always_inline]] void count(Ev kind, SimTime t, std::uint8_t cpu, std::uint16_t actor, std::uint32_t a,
+                                    std::uint32_t b) {
+    const struct { Ev kind; SimTime t; std::uint8_t cpu; std::uint16_t actor; std::uint32_t a, b; } e{kind, t, cpu, actor, a, b};
     switch (e.kind) {
       case Ev::TaskCreate:
         if (e.actor == kNoTask || e.a > std::uint32_t(TaskKind::Ksoftirqd)) break;
@@ -76,18 +79,16 @@ class Accounting {
           c.mode_task = e.actor;
         }
         break;
-      case Ev::TaskState:
-        if (TaskTime* t = task(e.actor); t && e.a <= std::uint32_t(TaskState::Dead)) {
-          t->state = TaskState(e.a);
-          // Back to sleep with nothing done since the wake-up: the wake-up was for nothing
-          // (ep_poll found rdllist emptied by another thread, and sleeps again).
-          if (t->state == TaskState::Sleeping && t->woken) wasted(*t);
-        }
-        break;
       case Ev::ContextSwitch:
         if (TaskTime* prev = task(std::uint16_t(e.a))) {
-          if (e.b == 1) prev->nivcsw++;
-          else if (prev->state == TaskState::Sleeping) prev->nvcsw++;
+          if (e.b == kSwitchInvoluntary) {
+            prev->nivcsw++;
+          } else if (e.b == kSwitchVoluntary) {
+            prev->nvcsw++;
+            // Back to sleep with nothing done since the wake-up: the wake-up was for nothing
+            // (ep_poll found rdllist emptied by another thread, and sleeps again).
+            if (prev->woken) wasted(*prev);
+          }
         }
         break;
       case Ev::TryToWakeUp:
@@ -101,15 +102,16 @@ class Accounting {
         if (e.a < std::size_t(Sys::Count)) k.syscalls[e.a]++;
         break;
       case Ev::SyscallExit: {
-        const int result = int(std::int32_t(e.b));
         const Sys s = Sys(e.a);
+        if (s != Sys::Accept4 && s != Sys::Recvfrom) break;
+        const int result = int(std::int32_t(e.b));
         if (s == Sys::Recvfrom && result == -kEAGAIN) k.eagain++;
         TaskTime* t = task(e.actor);
         if (!t) break;
         if (s == Sys::Accept4 && result >= 0) t->accepted++, k.accepted++;
         // A wake-up is judged by the first accept4 or recvfrom after it: EAGAIN means another
         // thread got there first (the thundering herd's waste); anything else, work.
-        if (t->woken && (s == Sys::Accept4 || s == Sys::Recvfrom)) {
+        if (t->woken) {
           if (result == -kEAGAIN) wasted(*t);
           else t->woken = false;
         }

@@ -28,8 +28,7 @@ Scheduler::Scheduler(Core& k) : k_(k) {
   for (int i = 0; i < k.sc.cpus; i++) cpus[std::size_t(i)].id = i;
 }
 
-void Scheduler::set_mode(Cpu& c, CpuMode m, Task* owner) {
-  if (c.mode == m && c.mode_task == owner) return;
+void Scheduler::change_mode(Cpu& c, CpuMode m, Task* owner) {
   c.mode = m;
   c.mode_task = owner;
   k_.emit(Ev::CpuMode, c.id, owner ? owner->id : kNoTask, kNone, std::uint32_t(m));
@@ -166,7 +165,7 @@ void Scheduler::schedule(Cpu& c, bool preempt) {
     c.rq.push_back(prev);
   }
   Task* next = pick_next(c);
-  if (!next) next = newidle_balance(c);
+  if (!next && cpus.size() > 1) next = newidle_balance(c);
   if (!next && !prev) { set_mode(c, CpuMode::Idle, nullptr); return; }
   if (next) update_min_vruntime(c, next->vruntime);
   c.slice_armed = false;
@@ -175,8 +174,10 @@ void Scheduler::schedule(Cpu& c, bool preempt) {
     next->cpu = c.id;
     set_task_state(*next, TaskState::Running);
   }
-  k_.emit(Ev::ContextSwitch, c.id, next ? next->id : kNoTask, kNone, prev ? prev->id : kNoTask,
-          prev_runnable ? 1u : 0u);
+  const std::uint32_t how = prev_runnable                                  ? kSwitchInvoluntary
+                           : prev && prev->state == TaskState::Sleeping ? kSwitchVoluntary
+                                                                        : kSwitchUncounted;
+  k_.emit(Ev::ContextSwitch, c.id, next ? next->id : kNoTask, kNone, prev ? prev->id : kNoTask, how);
   c.curr = next;
   set_mode(c, CpuMode::Switch, next ? next : prev);
   start_act(c, Cpu::Act::Switch, k_.sc.costs.context_switch_ns);

@@ -123,7 +123,11 @@ class Scheduler {
   // try_to_wake_up (kernel/sched/core.c): a sleeping task becomes runnable; false if it was not asleep.
   bool try_to_wake_up(Task& t, std::uint32_t flow = kNone);
   void set_task_state(Task& t, TaskState s);
-  void set_mode(Cpu& c, CpuMode m, Task* owner);
+  // What CPU c spends its time on from now (traced when it changes; most calls change nothing,
+  // so the test is inline).
+  void set_mode(Cpu& c, CpuMode m, Task* owner) {
+    if (c.mode != m || c.mode_task != owner) change_mode(c, m, owner);
+  }
   // The kRun start: every CPU with work picks its first task.
   void start();
   // Queue events for the scheduler.
@@ -148,6 +152,7 @@ class Scheduler {
   void continue_task(Cpu& c, Task& t);
   void enqueue(Cpu& c, Task& t);
   Task* pick_next(Cpu& c);
+  void change_mode(Cpu& c, CpuMode m, Task* owner);
   Task* newidle_balance(Cpu& c);
 
  public:

@@ -4,12 +4,12 @@ namespace eps {
 
 void Sockets::create(int connections, int listeners) {
   first_listener_ = std::uint32_t(connections);
+  socks_.resize(std::size_t(connections + listeners));
   for (int i = 0; i < connections + listeners; i++) {
-    auto s = std::make_unique<Socket>();
-    s->sid = std::uint32_t(i);
-    s->wq.id = s->sid;
-    if (i < connections) s->conn = std::uint32_t(i);
-    socks_.push_back(std::move(s));
+    Socket& s = socks_[std::size_t(i)];
+    s.sid = std::uint32_t(i);
+    s.wq.id = s.sid;
+    if (i < connections) s.conn = std::uint32_t(i);
   }
   for (int i = 0; i < listeners; i++) {
     Socket& l = at(listener_sid(i));

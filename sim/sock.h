@@ -16,6 +16,25 @@
 
 namespace eps {
 
+// A first-in first-out queue of socket ids that allocates nothing until used (a std::deque
+// allocates its first block at construction: a thousand idle connections would each carry
+// one, and the model's hot path would miss the cache on them).
+class SidQueue {
+ public:
+  bool empty() const { return head_ == ids_.size(); }
+  std::size_t size() const { return ids_.size() - head_; }
+  std::uint32_t front() const { return ids_[head_]; }
+  void push_back(std::uint32_t sid) { ids_.push_back(sid); }
+  void pop_front() {
+    if (++head_ == ids_.size()) ids_.clear(), head_ = 0;  // drained: start again at 0
+  }
+  std::vector<std::uint32_t> items() const { return {ids_.begin() + std::ptrdiff_t(head_), ids_.end()}; }
+
+ private:
+  std::vector<std::uint32_t> ids_;
+  std::size_t head_ = 0;
+};
+
 struct Socket {
   std::uint32_t sid = 0;
   std::uint32_t conn = kNone;      // the connection, or kNone for a listening socket
@@ -26,7 +45,7 @@ struct Socket {
   bool refused = false;            // closed by the program (select: fd >= FD_SETSIZE)
   bool nonblock = false;           // O_NONBLOCK (listener: accept4 says EAGAIN instead of sleeping)
   std::deque<Skb> rxq;             // sk_receive_queue
-  std::deque<std::uint32_t> accept_queue;  // listener: established connections (icsk_accept_queue)
+  SidQueue accept_queue;           // listener: established connections (icsk_accept_queue)
   WaitQueue wq;                    // sk->sk_wq: sk_wait_data, __pollwait, ep_ptable_queue_proc
   bool listening() const { return conn == kNone; }
 };
@@ -38,8 +57,8 @@ class Sockets {
   // The cast: `connections` connection sockets (not yet established) and `listeners`
   // listening sockets, each listener traced as it is created.
   void create(int connections, int listeners);
-  Socket& at(std::uint32_t sid) { return *socks_[sid]; }
-  const Socket& at(std::uint32_t sid) const { return *socks_[sid]; }
+  Socket& at(std::uint32_t sid) { return socks_[sid]; }
+  const Socket& at(std::uint32_t sid) const { return socks_[sid]; }
   std::size_t size() const { return socks_.size(); }
   std::uint32_t listener_sid(int k) const { return first_listener_ + std::uint32_t(k); }
   int listeners() const { return int(socks_.size() - first_listener_); }
@@ -59,7 +78,7 @@ class Sockets {
  private:
   Core& k_;
   WaitQueues& wait_;
-  std::vector<std::unique_ptr<Socket>> socks_;
+  std::vector<Socket> socks_;  // made once (create): their addresses never change
   std::uint32_t first_listener_ = 0;
 };
 

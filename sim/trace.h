@@ -51,6 +51,11 @@ inline constexpr std::uint32_t kEpWq = 0x80000000u;
 
 enum class FileKind : std::uint8_t { Socket, Epoll };
 
+// How ContextSwitch's b says the previous task left the CPU, as /proc/PID/status counts it:
+// asleep (a voluntary switch), preempted while runnable (involuntary), or neither (it exited,
+// or the CPU was idle).
+inline constexpr std::uint32_t kSwitchVoluntary = 0, kSwitchInvoluntary = 1, kSwitchUncounted = 2;
+
 // How WaitAdd/WaitRemove/WaitWake encode an entry in field `a`: the WaitKind, and (WaitAdd)
 // whether it is exclusive and whether it went to the tail of the queue (else the head).
 inline constexpr std::uint32_t kWaitExclusive = 0x100, kWaitAtTail = 0x200;
@@ -66,7 +71,7 @@ enum class Ev : std::uint8_t {
   // --- CPUs and the scheduler ---
   CpuMode,         // cpu, a=CpuMode, actor=task running (or kNoTask)
   TaskState,       // actor=task, a=new TaskState, b=old TaskState, cpu=its cpu
-  ContextSwitch,   // cpu, actor=next task (kNoTask = idle), a=prev task, b=1 if involuntary
+  ContextSwitch,   // cpu, actor=next task (kNoTask = idle), a=prev task, b=how prev left (kSwitch*)
   TryToWakeUp,     // actor=woken task, cpu=target cpu, a=1 if it preempts the current task, flow
   // --- the task's program ---
   ProgramLine,     // actor=task, a=line of Trace::program (0-based)

@@ -24,7 +24,7 @@ constexpr EvRule kRules[] = {
     // --- CPUs and the scheduler ---
     {Ev::CpuMode,         F::Unused,     F::CpuModeV,    F::Unused,     F::TaskOrNone, F::Unused},
     {Ev::TaskState,       F::Unused,     F::TaskStateV,  F::TaskStateV, F::Task,       F::Unused},
-    {Ev::ContextSwitch,   F::Unused,     F::TaskOrNone,  F::Flag,       F::TaskOrNone, F::Unused},  // a = prev, actor = next
+    {Ev::ContextSwitch,   F::Unused,     F::TaskOrNone,  F::SwitchHow,  F::TaskOrNone, F::Unused},  // a = prev, actor = next
     {Ev::TryToWakeUp,     F::Unused,     F::Flag,        F::Unused,     F::Task,       F::Any},
     // --- the task's program ---
     {Ev::ProgramLine,     F::Unused,     F::Line,        F::Unused,     F::Task,       F::Unused},
@@ -114,6 +114,7 @@ inline bool fits(Field f, std::uint32_t v, Slot slot, const Ctx& c, const TraceE
     case F::Unused: return v == unused_value(slot);
     case F::Any: return true;
     case F::Flag: return v <= 1;
+    case F::SwitchHow: return v <= kSwitchUncounted;
     case F::CloseReason: return v <= 1;
     case F::CpuModeV: return v <= kCpuModeMax;
     case F::TaskStateV: return v <= kTaskStateMax;
@@ -157,6 +158,7 @@ std::string why(Field f, std::uint32_t v, Slot slot, const Ctx& c, const TraceEv
              kSlotName[slot];
     case F::Any: return "";
     case F::Flag: return "is not 0 or 1";
+    case F::SwitchHow: return "is not how a task left the CPU (0 voluntary, 1 involuntary, 2 neither)";
     case F::CloseReason: return "is not a close reason (0 closed, 1 refused)";
     case F::CpuModeV: return "is not a CpuMode (0.." + std::to_string(kCpuModeMax) + ")";
     case F::TaskStateV: return "is not a TaskState (0.." + std::to_string(kTaskStateMax) + ")";
@@ -205,6 +207,7 @@ std::string_view field_rule_name(Field f) {
     case F::Unused: return "unused";
     case F::Any: return "any";
     case F::Flag: return "0 or 1";
+    case F::SwitchHow: return "switch kind";
     case F::CloseReason: return "close reason";
     case F::CpuModeV: return "CpuMode";
     case F::TaskStateV: return "TaskState";

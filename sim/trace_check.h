@@ -23,6 +23,7 @@ enum class Field : std::uint8_t {
   Unused,       // the kind does not use the field: it holds the default (0; obj/flow kNone; actor kNoTask)
   Any,          // any value: a count, a length, a mask, a request id, a result, a packet id
   Flag,         // 0 or 1
+  SwitchHow,    // ContextSwitch's b: kSwitchVoluntary, kSwitchInvoluntary or kSwitchUncounted
   CloseReason,  // FdClose's reason: 0 closed, 1 refused (fd >= FD_SETSIZE)
   CpuModeV,     // a CpuMode
   TaskStateV,   // a TaskState

@@ -143,6 +143,7 @@ std::vector<TraceEvent> convert_v1_events(const Trace& hdr, const std::vector<Tr
     return fd < sid_of_fd.size() ? sid_of_fd[fd] : kNone;
   };
   auto wq = [&](std::uint32_t owner) { return owner == epfd ? (kEpWq | 0u) : sid(owner); };
+  std::vector<bool> asleep;  // by task: its last TaskState was Sleeping (v1's b said only "preempted")
   std::vector<TraceEvent> out;
   out.reserve(v1.size() + v1.size() / 8 + 4);
   auto push = [&](TraceEvent e) {
@@ -178,6 +179,15 @@ std::vector<TraceEvent> convert_v1_events(const Trace& hdr, const std::vector<Tr
       case Ev::SkbQueue:
       case Ev::SkbDequeue:
         e.obj = sid(e.obj);
+        break;
+      case Ev::TaskState:
+        if (e.actor != kNoTask) {
+          if (asleep.size() <= e.actor) asleep.resize(e.actor + 1u, false);
+          asleep[e.actor] = TaskState(e.a) == TaskState::Sleeping;
+        }
+        break;
+      case Ev::ContextSwitch:
+        if (e.b != 1) e.b = e.a < asleep.size() && asleep[e.a] ? kSwitchVoluntary : kSwitchUncounted;
         break;
       case Ev::WaitAdd:
       case Ev::WaitRemove:

@@ -54,7 +54,7 @@ void require_same_as_model(const WorldState& w, const Simulation& sim) {
     REQUIRE(k.rxq == s.rxq.size());
     REQUIRE(k.established == s.established);
     REQUIRE(k.accepted == s.accepted);
-    REQUIRE(k.accept_queue == std::vector<std::uint32_t>(s.accept_queue.begin(), s.accept_queue.end()));
+    REQUIRE(k.accept_queue == s.accept_queue.items());
     REQUIRE(k.wq.size() == s.wq.entries.size());
     for (std::size_t j = 0; j < k.wq.size(); j++) {  // the same entries in the same order
       REQUIRE(k.wq[j].kind == s.wq.entries[j].kind);

@@ -158,9 +158,11 @@ std::string narrate(const Trace& tr, const TraceEvent& e, const WorldState& w) {
       const std::string prev = task_name(w, std::uint16_t(e.a));
       const std::string next = e.actor == kNoTask ? "the idle task" : who;
       std::string s = "__schedule on " + cpu + ": context_switch from " + prev + " to " + next + ".";
-      if (e.a != kNoTask && std::uint16_t(e.a) != kNoTask)
-        s += e.b ? " An involuntary switch: " + prev + " was preempted while still runnable."
-                 : " A voluntary switch: " + prev + " blocked.";
+      if (e.a != kNoTask && std::uint16_t(e.a) != kNoTask) {
+        if (e.b == kSwitchInvoluntary) s += " An involuntary switch: " + prev + " was preempted while still runnable.";
+        else if (e.b == kSwitchVoluntary) s += " A voluntary switch: " + prev + " blocked.";
+        else s += " " + prev + " has exited.";
+      }
       return s;
     }
     case Ev::TryToWakeUp: {
@@ -371,7 +373,7 @@ std::string event_label(const Trace& tr, const TraceEvent& e, const std::vector<
       return buf;
     case Ev::ContextSwitch:
       std::snprintf(buf, sizeof buf, "CPU%d: %s -> %s%s", e.cpu, nm(e.a).c_str(), nm(e.actor).c_str(),
-                    e.b ? " (preempted)" : "");
+                    e.b == kSwitchInvoluntary ? " (preempted)" : "");
       return buf;
     case Ev::TryToWakeUp:
       std::snprintf(buf, sizeof buf, "wake %s on CPU%d", nm(e.actor).c_str(), e.cpu);
