@@ -125,6 +125,14 @@ std::vector<std::string> explain_versus(const Scenario& sc, const Metrics& model
   if (double(live.softirq_net_rx) > 1.5 * double(model.softirq_net_rx))
     out.push_back("NET_RX runs: on loopback the replies pass through NET_RX too (on the sending CPU), and the "
                   "count is the whole machine's; the model counts the server's receive side only.");
+  if (strategy_info(sc.strategy).threads) {
+    const long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (online > 0 && online < sc.cpus + 1)
+      out.push_back("threads: the model's " + std::to_string(sc.server_threads()) + " workers have " +
+                    std::to_string(sc.cpus) + " CPUs; live they have this machine's " + std::to_string(online) +
+                    " but the load generator's (" + std::to_string(online - 1) +
+                    "), so they take turns where the model's run side by side.");
+  }
   out.push_back("CPU: user and system are the server's threads on both sides (getrusage live); softirq and idle "
                 "live are the whole machine's (/proc/stat, every CPU, the load generator included, in 10 ms ticks).");
   if (sc.strategy == Strategy::Epoll && model.fds_scanned > live.fds_scanned)
@@ -169,12 +177,18 @@ LiveResult run_live(const Scenario& sc, const LiveOptions& opt) {
   if (std::string why = check_live(sc); !why.empty()) throw LiveError(why);
   LiveResult res;
   auto [server_cpu, load_cpu] = opt.pin ? sys::two_cpus() : std::pair<int, int>{-1, -1};
+  // A single-threaded server gets a CPU of its own, away from the load generator. Workers get
+  // every CPU but the load generator's, and the kernel places them on those, as the model's
+  // fork balancing does (left free to join the spinning load generator, they run late, and
+  // a worker still runnable when the next connection comes is not woken by it).
+  const bool workers = strategy_info(sc.strategy).threads;
 
   auto proto = std::make_shared<FrameProtocol>(sc.work_us * 1000, sc.reply_bytes);
   ServerOptions so;
   so.strategy = sc.strategy;
   so.accept_limit = sc.total_connections();
-  so.cpu = server_cpu;
+  so.cpu = workers ? -1 : server_cpu;
+  so.avoid_cpu = workers ? load_cpu : -1;
   so.record_trace = opt.record_trace || opt.kernel_trace;
   so.maxevents = sc.kernel.maxevents;
   so.et_read_once = sc.et_read_once && sc.strategy == Strategy::EpollEt;

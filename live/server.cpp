@@ -194,7 +194,10 @@ void* Server::thread_main(void* p) {
   sigemptyset(&set);
   sigaddset(&set, wake_signal());
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  if (slot.log->actor == 0) sys::pin_thread(s.opt_.cpu);  // workers inherit the main thread's CPU
+  if (slot.log->actor == 0) {  // the threads it makes inherit its CPUs
+    if (s.opt_.cpu >= 0) sys::pin_thread(s.opt_.cpu);
+    else sys::pin_thread_except(s.opt_.avoid_cpu);
+  }
   slot.log->tid = int(gettid());
   if (slot.log->actor == 0 && s.opt_.hold) s.released_.wait(false);  // not counted: not serving yet
   sys::rusage_begin(*slot.log);

@@ -42,6 +42,7 @@ struct ServerOptions {
   int port = 0;                    // 0: any free port (see Server::port())
   int accept_limit = 0;            // stop accepting after this many (0: accept forever)
   int cpu = -1;                    // pin the server's threads to this CPU (-1: do not pin)
+  int avoid_cpu = -1;              // else keep them off this CPU (the load generator's; -1: do not)
   bool record_trace = false;       // keep every syscall for the live trace
   int maxevents = 64;              // epoll_wait's maxevents
   bool et_read_once = false;       // epoll-et only: the pitfall (read once, not to EAGAIN)

@@ -71,6 +71,14 @@ void pin_thread(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
+void pin_thread_except(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return;
+  CPU_CLR(cpu, &set);
+  if (CPU_COUNT(&set) > 0) pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
 std::pair<int, int> two_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);

@@ -88,6 +88,8 @@ void set_injector(Injector inj);    // not while a server runs
 std::int64_t mono_ns();             // CLOCK_MONOTONIC in ns
 // The calling thread on one CPU (-1: leave it where it may run). Not a counted call.
 void pin_thread(int cpu);
+// Every CPU the thread may use now except `cpu` (nothing when cpu < 0 or it is the only one).
+void pin_thread_except(int cpu);
 // The first two CPUs this process may run on, or {-1, -1} if it has only one (then pinning
 // would only take choices away).
 std::pair<int, int> two_cpus();
