@@ -468,6 +468,17 @@ std::string epoll_title(const WorldState& w, const WsEpoll& ep) {
   return t;
 }
 
+// The tree's size beside an instance's title, as much of it as fits before `right`: a band
+// is narrow when four instances share the column.
+void draw_rbr_size(Canvas& k, ImVec2 at, float right, const WsEpoll& ep) {
+  const std::string n = std::to_string(ep.rbr.size());
+  for (const std::string& t : {"rbr: " + n + (ep.rbr.size() == 1 ? " epitem" : " epitems"), "rbr: " + n})
+    if (at.x + k.text_w(t, true) <= right) {
+      k.text(at, col(k.pal.dim), t, true);
+      return;
+    }
+}
+
 // One instance, the whole picture: its red-black tree, rdllist and ep->wq.
 void draw_epoll_full(Canvas& k, Rect r, const Pane& p, const WsEpoll& ep) {
   const auto& pal = k.pal;
@@ -475,8 +486,7 @@ void draw_epoll_full(Canvas& k, Rect r, const Pane& p, const WsEpoll& ep) {
   const float x = r.a.x + 8 * k.s;
   const std::string title = epoll_title(w, ep);
   k.bold(ImVec2(x, r.a.y + 4 * k.s), col(pal.text), title);
-  k.text(ImVec2(x + k.bold_w(title) + 16 * k.s, r.a.y + 6 * k.s), col(pal.dim),
-         "rbr: " + std::to_string(ep.rbr.size()) + " epitems", true);
+  draw_rbr_size(k, ImVec2(x + k.bold_w(title) + 16 * k.s, r.a.y + 6 * k.s), r.b.x - 8 * k.s, ep);
   const float ty = r.a.y + k.fs * 1.7f;
   const float th = r.h() * 0.56f;
   k.tree = Rect{ImVec2(x, ty), ImVec2(r.b.x - 8 * k.s, ty + th)};
@@ -511,8 +521,7 @@ void draw_epoll_bands(Canvas& k, Rect r, const Pane& p) {
     box(k.dl, b.a, b.b, col(pal.panel), col(focused ? pal.focus : pal.frame), 4 * k.s, (focused ? 3.0f : 1.0f) * k.s);
     const std::string title = epoll_title(w, ep);
     k.bold(ImVec2(x, y), col(pal.text), title);
-    k.text(ImVec2(x + k.bold_w(title) + 12 * k.s, y + 2 * k.s), col(pal.dim),
-           "rbr: " + std::to_string(ep.rbr.size()) + " epitems", true);
+    draw_rbr_size(k, ImVec2(x + k.bold_w(title) + 12 * k.s, y + 2 * k.s), r.b.x - 8 * k.s, ep);
     float yy = y + k.fs * 1.35f;
     k.text(ImVec2(x, yy), col(pal.dim), "rdllist", true);
     const float lx = x + k.text_w("ep->wq  ", true);

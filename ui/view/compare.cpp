@@ -86,6 +86,25 @@ std::string explain_difference(const Metrics& a, const Metrics& b) {
       facts.push_back({ratio(ca, cb) * 0.9, t});
     }
   }
+  // Wake-ups for nothing: the thundering herd's signature, and why this strategy has one.
+  if (a.wasted_wakeups + b.wasted_wakeups > 0) {
+    const bool a_more = a.wasted_wakeups >= b.wasted_wakeups;
+    const Metrics& hi = a_more ? a : b;
+    const Metrics& lo = a_more ? b : a;
+    std::string t = name(hi) + " woke its threads " + group_digits(hi.wakeups) + " times, " +
+                    group_digits(hi.wasted_wakeups) + " for nothing; " + name(lo) + " " +
+                    group_digits(lo.wakeups) + ", " + group_digits(lo.wasted_wakeups) + " for nothing: ";
+    const StrategyInfo& i = strategy_info(hi.strategy);
+    if (i.threads && !i.reuseport && hi.strategy != Strategy::EpollShared)
+      t += "every epoll instance watching the listener has its own ep_poll_callback on its wait queue, "
+           "so each new connection wakes a worker in every instance; one accept4 wins, the others get EAGAIN.";
+    else if (hi.strategy == Strategy::EpollShared)
+      t += "the level-triggered listener stays on rdllist after ep_send_events, so ep_done_scan wakes the "
+           "next worker, which finds the connection already taken.";
+    else
+      t += "a woken thread found its work already done by another.";
+    facts.push_back({ratio(double(a.wasted_wakeups), double(b.wasted_wakeups)) * 1.2, t});
+  }
   {
     const double ka = double(a.cpu_system_ns), kb = double(b.cpu_system_ns);
     if (ka + kb > 0) {
