@@ -131,7 +131,7 @@ struct TraceEvent {
   Ev kind = Ev::Count;
   std::uint8_t cpu = 0;
   std::uint16_t actor = kNoTask;  // task id
-  std::uint32_t obj = kNone;      // fd, connection or epfd, as the kind says
+  std::uint32_t obj = kNone;      // a socket (sid), fd, epoll instance (eid) or wait queue, as the kind says
   std::uint32_t a = 0, b = 0;
   std::uint32_t flow = kNone;     // packet id: ties packet -> IRQ -> softirq -> wake -> return
   bool operator==(const TraceEvent&) const = default;
