@@ -296,8 +296,10 @@ bool Scheduler::try_to_wake_up(Task& t, std::uint32_t flow) {
 
 // newidle_balance (kernel/sched/fair.c): CPU c has nothing to run; take a task that waits on
 // the busiest other runqueue (one with a running task and others queued behind it). Its
-// vruntime is carried over relative to the two CPUs' min_vruntime, as migrate_task_rq_fair
-// does. Per-CPU kernel threads stay where they are.
+// vruntime is carried over relative to the two CPUs' min_vruntime, as 6.1 does for a queued
+// task that load balancing moves (dequeue_entity subtracts the old min_vruntime,
+// enqueue_entity adds the new; migrate_task_rq_fair does it only for a waking task). Per-CPU
+// kernel threads stay where they are.
 Task* Scheduler::newidle_balance(Cpu& c) {
   Cpu* busiest = nullptr;
   for (Cpu& o : cpus) {

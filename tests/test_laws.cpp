@@ -200,7 +200,7 @@ TEST_CASE("laws: start_ms shifts every client's schedule, idle ones stay idle", 
 TEST_CASE("laws: under a flood, net_rx_action hands over to ksoftirqd and the server keeps serving",
           "[sim][laws]") {
   // 10,000 connections x 100 requests/s = 1M packets/s at 1 us of softirq each: more than
-  // the CPU. After 10 restarts (or 2 ms) handle_softirqs wakes ksoftirqd/0, which competes
+  // the CPU. After 10 restarts (or 2 ms) __do_softirq wakes ksoftirqd/0, which competes
   // with the server for the CPU instead of starving it (no receive livelock).
   Scenario sc;
   sc.title = "flood";
