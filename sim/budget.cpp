@@ -89,8 +89,9 @@ RunEstimate estimate_run(const Scenario& sc, Record record) {
   double n = 0;
   for (const ClientGroup& g : sc.clients) n += std::max(0, g.connections);
 
-  // Neighbours: task i (the server is task 0, neighbours 1..k) starts on CPU i % cpus and never
-  // moves (no load balancing), so CPU k shares its time among its own.
+  // Neighbours: task i (the server is task 0, neighbours 1..k) starts on CPU i % cpus and, being
+  // always runnable, moves only when newidle_balance pulls it to a CPU going idle: the estimate
+  // takes CPU k to share its time among its own.
   int bg_total = 0;
   std::size_t big_bg = 0;
   for (std::size_t i = 0; i < sc.background.size(); i++) {

@@ -12,8 +12,8 @@
 //  - Code of a simulated thread runs only while that thread is current on a CPU in task
 //    context. Anything that costs time is a co_await; the CPU may be interrupted during it (the
 //    hard IRQ and the softirq run on top and push the rest of the work later).
-//  - The NIC has one RX queue; its IRQ goes to CPU 0 (no RSS). There is no load balancing: a
-//    task moves to another CPU only when woken while that CPU is idle.
+//  - The NIC has one RX queue; its IRQ goes to CPU 0 (no RSS). Load balancing is the three
+//    moments of sched.cpp (a new thread's CPU, a woken task's, newidle_balance), not periodic.
 //  - The epoll model follows Linux 6.1's fs/eventpoll.c. ep_send_events runs as one step in
 //    the model, so what 6.1 would park on ovflist during the scan lands on rdllist right
 //    after it.
