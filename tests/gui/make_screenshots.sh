@@ -18,3 +18,5 @@ run 05-epoll-tree-insert        --scenario scenarios/05-epoll.toml --until rb_ro
 run 04-compare-select-epoll     --scenario scenarios/04-select-crowd.toml --compare epoll --time-ms 12 --until sys_exit
 run 03-busy-poll-presenter-light --scenario scenarios/03-busy-polling.toml --time-ms 5 --theme light --scale 1.3
 run 06-epoll-et-high-contrast   --scenario scenarios/06-epoll-et-pitfall.toml --time-ms 5 --until sys_exit --theme high-contrast
+run 09-herd-fan-out             --scenario scenarios/09-thundering-herd.toml --until sched_wakeup --until-count 4
+run 09-compare-herd-reuseport   --scenario scenarios/09-thundering-herd.toml --compare reuseport --time-ms 3 --until sys_exit
