@@ -23,11 +23,16 @@ Co<int> Simulation::sys_accept4(Task& t, int lfd) {
   } else {
     for (;;) {
       if (!l->accept_queue.empty()) {
+        // do_accept: get_unused_fd_flags reserves the fd, inet_csk_accept takes the oldest
+        // connection off the queue (reqsk_queue_remove), then sock_alloc_file and fd_install
+        // (net/socket.c, net/ipv4/inet_connection_sock.c). The trace shows the fd and the
+        // emptier queue together, when the queue changes, and the rest costs accept_ns: a
+        // thread woken meanwhile finds the queue as the picture shows it.
         Socket& s = socks_.at(l->accept_queue.front());
         l->accept_queue.pop_front();
-        co_await sched_.burn(t, CpuMode::System, sc_.costs.accept_ns);
         s.accepted = s.open = true;
         result = files_.install(File{FileKind::Socket, s.sid}, t.cpu, t.id);
+        co_await sched_.burn(t, CpuMode::System, sc_.costs.accept_ns);
         break;
       }
       if (l->nonblock) {

@@ -31,7 +31,9 @@ std::vector<std::string> lessons() {
 }
 }  // namespace
 
-TEST_CASE("lessons: every shipped lesson runs live under every strategy", "[live]") {
+// [timing]: lesson 06 drains for 5 ms only; on a machine busy with other work its few replies
+// may all come later than that.
+TEST_CASE("lessons: every shipped lesson runs live under every strategy", "[live][timing]") {
   const std::vector<std::string> files = lessons();
   REQUIRE(!files.empty());
   for (const std::string& f : files) {

@@ -310,8 +310,10 @@ int App::run() {
       return view::Story::Milestone;
     }();
     const std::size_t from = opt_.export_from >= 0 ? std::size_t(opt_.export_from) : main_.pb.cursor;
-    const std::size_t to = opt_.export_to >= 0 ? std::size_t(opt_.export_to) : main_.run->trace->events.size();
-    start_export(opt_.export_dir, from, to, story);
+    // Without --to: the first frame and 200 steps on, as --help says (not the whole run).
+    const bool bounded = opt_.export_to >= 0;
+    const std::size_t to = bounded ? std::size_t(opt_.export_to) : main_.run->trace->events.size();
+    start_export(opt_.export_dir, from, to, story, bounded ? 5000 : 201);
   }
   int frame = 0;
   double last = glfwGetTime();

@@ -57,7 +57,7 @@ class App {
   void rebuild_fonts();
   bool save_screenshot(const std::string& path);
   int run_benchmark();
-  void start_export(const std::string& dir, std::size_t from, std::size_t to, view::Story story);
+  void start_export(const std::string& dir, std::size_t from, std::size_t to, view::Story story, int max_frames = 5000);
   bool export_step();  // saves one frame; false when done
 
   GLFWwindow* win_;
@@ -80,7 +80,7 @@ class App {
     bool active = false;
     std::string dir;
     std::size_t next = 0, end = 0;
-    int count = 0;
+    int count = 0, max_frames = 5000;
     view::Story story = view::Story::Milestone;
   } export_;
   int windowed_[4] = {100, 100, 1600, 1000};

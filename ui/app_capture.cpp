@@ -44,7 +44,7 @@ bool App::save_screenshot(const std::string& path) {
   return true;
 }
 
-void App::start_export(const std::string& dir, std::size_t from, std::size_t to, view::Story story) {
+void App::start_export(const std::string& dir, std::size_t from, std::size_t to, view::Story story, int max_frames) {
   if (!main_.active()) return;
   const std::size_t n = main_.run->trace->events.size();
   export_ = Export{};
@@ -53,12 +53,13 @@ void App::start_export(const std::string& dir, std::size_t from, std::size_t to,
   export_.next = std::min(from, n);
   export_.end = std::min(std::max(to, from), n);
   export_.story = story;
+  export_.max_frames = max_frames;
   main_.pb.playing = false;
   view::seek(main_.pb, *main_.run->trace, export_.next);
 }
 
 // Called after a frame is drawn at the export cursor: saves it, moves to the next story
-// step. Returns false once the range is done (or 5,000 frames were written).
+// step. Returns false once the range is done (or max_frames were written).
 bool App::export_step() {
   char name[64];
   std::snprintf(name, sizeof name, "/frame_%05d.png", export_.count);
@@ -70,7 +71,7 @@ bool App::export_step() {
   export_.count++;
   const Trace& tr = *main_.run->trace;
   const std::size_t next = view::next_story(tr, main_.pb.cursor, export_.story);
-  if (next == main_.pb.cursor || next > export_.end || export_.count >= 5000) {
+  if (next == main_.pb.cursor || next > export_.end || export_.count >= export_.max_frames) {
     vs_.status = "exported " + std::to_string(export_.count) + " frames to " + export_.dir;
     std::printf("epollscope: %s\n", vs_.status.c_str());
     export_.active = false;

@@ -58,7 +58,9 @@ int parse(int argc, char** argv, eps::app::Options& o) {
   cli.add_option("--export-frames", o.export_dir, "Save one PNG per story step into DIR, then exit");
   cli.add_option("--from", o.export_from, "Export: first event (default: the --seek cursor)");
   cli.add_option("--to", o.export_to, "Export: last event (default: 200 steps on)");
-  cli.add_option("--story", o.export_story, "Export: which steps (milestone, packet path, syscall return, ...)");
+  std::vector<std::string> stories;
+  for (int i = 0; i < eps::view::kStoryCount; i++) stories.emplace_back(eps::view::story_name(eps::view::Story(i)));
+  cli.add_option("--story", o.export_story, "Export: which steps")->check(CLI::IsMember(stories));
   cli.add_option("--costs", o.costs, "Replace the model's costs with a [costs] file (epollscope-cli calibrate)");
   cli.add_flag("--allow-big", o.allow_big,
                "Run a lesson even when its estimate is over the budget (2 GiB of trace, snapshots and lanes)");

@@ -77,6 +77,29 @@ void draw_counters(const PanelCtx& c, ViewState& vs, Commands& out) {
     ImGui::TextWrapped("CPU: %s", legend.c_str());
   }
 
+  // With several server threads the lesson is about who wakes: those figures come first, with
+  // each thread's wake-ups for nothing (the herd's cost), before the table a panel may clip.
+  const bool threads = strategy_info(tr.strategy).threads;
+  if (threads && ImGui::BeginTable("##herd", 2, ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_RowBg)) {
+    // Per connection made so far (established, accepted or not yet): mid-herd, the one being
+    // handed out has woken its workers already.
+    std::uint64_t made = 0;
+    for (const WsSocket& s : p.world.sockets) made += s.conn != kNone && s.established;
+    char per[64];
+    std::snprintf(per, sizeof per, "%.1f", made ? double(m.wakeups) / double(made) : 0.0);
+    row("wake-ups per connection", made ? per : "—");
+    std::string each;
+    for (const ThreadMetrics& th : m.threads)
+      each += (each.empty() ? "" : " · ") + th.name + " " + view::group_digits(th.wasted_wakeups);
+    row("wake-ups for nothing", view::group_digits(m.wasted_wakeups));
+    ImGui::EndTable();
+    if (!each.empty()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(col(c.pal.dim)));
+      ImGui::TextWrapped("for nothing, by thread: %s", each.c_str());
+      ImGui::PopStyleColor();
+    }
+  }
+
   if (ImGui::BeginTable("##k", 2, ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_RowBg)) {
     row("requests done / sent", view::group_digits(m.requests_completed) + " / " + view::group_digits(m.requests_sent) +
                                     (m.requests_failed ? "  (" + view::group_digits(m.requests_failed) + " failed)" : ""));
@@ -88,7 +111,8 @@ void draw_counters(const PanelCtx& c, ViewState& vs, Commands& out) {
     row("EAGAIN", view::group_digits(m.eagain));
     row("fds scanned", view::group_digits(m.fds_scanned));
     row("context switches vol / invol", view::group_digits(m.ctx_voluntary) + " / " + view::group_digits(m.ctx_involuntary));
-    row("wake-ups", view::group_digits(m.wakeups));
+    row("wake-ups", view::group_digits(m.wakeups) +
+                        (m.wasted_wakeups ? "  (" + view::group_digits(m.wasted_wakeups) + " for nothing)" : ""));
     row("NET_RX runs / packets", view::group_digits(m.softirq_net_rx) + " / " + view::group_digits(m.softirq_packets));
     if (m.time_squeeze || m.nic_drops)
       row("time_squeeze / NIC drops", view::group_digits(m.time_squeeze) + " / " + view::group_digits(m.nic_drops));

@@ -138,6 +138,18 @@ case "$case_name" in
     count=$(ls "$out/frames"/frame_*.png | wc -l)
     [ "$count" -ge 3 ] || { echo "FAIL: $count frames"; exit 1; }
     "$check" differ "$out/frames/frame_00000.png" "$out/frames/frame_00002.png"
+    # without --to: the first frame and 200 steps on, not the whole run (small frames: speed)
+    timeout 600 xvfb-run -a -s "-screen 0 1600x1000x24" "$app" --scenario "$src/scenarios/05-epoll.toml" \
+      --export-frames "$out/open" --width 480 --height 320 >"$out/open.log" 2>&1
+    count=$(ls "$out/open"/frame_*.png | wc -l)
+    [ "$count" -eq 201 ] || { echo "FAIL: $count frames without --to (want 201)"; exit 1; }
+    # a story that does not exist: the list of those that do, exit 2, nothing written
+    set +e
+    "$app" --scenario "$f" --export-frames "$out/bogus" --story bogus >"$out/bogus.log" 2>&1; rc=$?
+    set -e
+    [ $rc -eq 2 ] || { echo "FAIL: --story bogus exit $rc"; exit 1; }
+    grep -q "packet path" "$out/bogus.log"
+    [ ! -e "$out/bogus" ] || { echo "FAIL: --story bogus wrote frames"; exit 1; }
     ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac

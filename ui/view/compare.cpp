@@ -97,7 +97,8 @@ std::string explain_difference(const Metrics& a, const Metrics& b) {
     const StrategyInfo& i = strategy_info(hi.strategy);
     if (i.threads && !i.reuseport && hi.strategy != Strategy::EpollShared)
       t += "every epoll instance watching the listener has its own ep_poll_callback on its wait queue, "
-           "so each new connection wakes a worker in every instance; one accept4 wins, the others get EAGAIN.";
+           "so each new connection wakes a worker in every instance; one accept4 takes it, the others find it "
+           "gone and sleep again.";
     else if (hi.strategy == Strategy::EpollShared)
       t += "the level-triggered listener stays on rdllist after ep_send_events, so ep_done_scan wakes the "
            "next worker, which finds the connection already taken.";

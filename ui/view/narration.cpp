@@ -210,6 +210,14 @@ std::string narrate(const Trace& tr, const TraceEvent& e, const WorldState& w) {
              " in user space: " + format_duration(SimTime(e.b)) + " of its own code.";
     case Ev::PollScan: {
       const Sys s = Sys(e.obj);
+      // Nothing ready after a wake-up (the accounting's `woken`: no work done since): another
+      // thread got there first. Without a wake-up it is only the level-triggered re-check.
+      const bool after_wake = e.actor < w.acct.tasks.size() && w.acct.tasks[e.actor].woken;
+      if (s == Sys::EpollWait && e.a > 0 && e.b == 0 && after_wake)
+        return "ep_send_events re-polled " + std::to_string(e.a) + " item" + (e.a == 1 ? "" : "s") +
+               " on rdllist and found nothing ready any more: another thread took the event first. " +
+               task_name(w, e.actor) + " woke for nothing; ep_poll puts it back to sleep without returning "
+               "to user space.";
       if (s == Sys::EpollWait)
         return "ep_send_events examined " + std::to_string(e.a) + " item" + (e.a == 1 ? "" : "s") +
                " on rdllist, " + std::to_string(e.b) +
