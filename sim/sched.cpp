@@ -271,9 +271,12 @@ bool Scheduler::try_to_wake_up(Task& t, std::uint32_t flow) {
     SimTime curr_vr = c.curr->vruntime + (c.act == Cpu::Act::Run ? k_.now() - c.run_start : 0);
     preempt = curr_vr - t.vruntime > k_.sc.effective_wakeup_granularity_ns();
   }
-  k_.emit(Ev::TryToWakeUp, c.id, t.id, kNone, preempt ? 1u : 0u, 0, flow);
+  // ttwu_do_activate: activate_task (onto the runqueue), then ttwu_do_wakeup sets
+  // TASK_RUNNING and fires the sched_wakeup tracepoint: the state changes before the event
+  // that reports it, so the picture and the narration agree at that event.
   set_task_state(t, TaskState::Runnable);
   c.rq.push_back(&t);
+  k_.emit(Ev::TryToWakeUp, c.id, t.id, kNone, preempt ? 1u : 0u, 0, flow);
   if (!c.curr) {
     kick_cpu(c);
   } else if (preempt) {
