@@ -159,7 +159,7 @@ std::string Server::start() {
       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
 
-  Slot* main = new_slot("P (server)");
+  Slot* main = new_slot(strategy_info(opt_.strategy).threads ? "P (worker 0)" : "P (server)");
   main->fn = [](Server& s, sys::ThreadLog& log, long) {
     switch (strategy_info(s.options().strategy).live) {
       case LiveServer::ThreadPerConnection: run_blocking_server(s, log); break;

@@ -65,7 +65,9 @@ Simulation::Simulation(Scenario sc, RunOptions opt)
 
   // The cast: the server's main thread on CPU 0; neighbours spread from CPU 1 on.
   ProgramFn main_prog = opt_.program_override ? opt_.program_override : ProgramFn(info.program);
-  sched_.new_task(TaskKind::ServerMain, "P (server)", 0, 0, [&](Task& t) { return main_prog(*this, t); });
+  // The threaded strategies' main thread is their first worker: named so beside workers 1..N-1.
+  sched_.new_task(TaskKind::ServerMain, strategy_info(sc_.strategy).threads ? "P (worker 0)" : "P (server)", 0, 0,
+                  [&](Task& t) { return main_prog(*this, t); });
   for (const BackgroundGroup& bg : sc_.background) {
     for (int i = 0; i < bg.count; i++) {
       int cpu = int(sched_.tasks.size()) % sc_.cpus;
