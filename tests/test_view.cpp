@@ -393,6 +393,39 @@ TEST_CASE("compare line: the herd is named by its wake-ups for nothing, and why"
   CHECK(explain_difference(a.metrics(), b.metrics()).find("for nothing") != std::string::npos);
 }
 
+TEST_CASE("compare line: failed or stranded requests lead, with their cause", "[view]") {
+  auto end_of = [](const std::string& lesson, Strategy s) {
+    Scenario sc = load_scenario(std::string(EPS_SOURCE_DIR) + "/scenarios/" + lesson);
+    sc.strategy = s;
+    Simulation sim(sc);
+    sim.run();
+    return sim.metrics();
+  };
+  // Lesson 06: the broken edge-triggered server examines fewer fds, but strands requests.
+  const Metrics et = end_of("06-epoll-et-pitfall.toml", Strategy::EpollEt);
+  const Metrics lt = end_of("06-epoll-et-pitfall.toml", Strategy::Epoll);
+  REQUIRE(et.requests_failed > 0);
+  REQUIRE(lt.requests_failed == 0);
+  const std::string s06 = explain_difference(lt, et);
+  CHECK(s06.rfind("epoll-et failed " + std::to_string(et.requests_failed) + " of ", 0) == 0);
+  CHECK(s06.find("EPOLLET") != std::string::npos);
+  // Lesson 08: select refuses the clients past FD_SETSIZE; poll serves them.
+  const Metrics sel = end_of("08-select-fd-setsize.toml", Strategy::Select);
+  const Metrics pol = end_of("08-select-fd-setsize.toml", Strategy::Poll);
+  REQUIRE(sel.requests_failed > pol.requests_failed);
+  const std::string s08 = explain_difference(sel, pol);
+  CHECK(s08.rfind("select failed ", 0) == 0);
+  CHECK(s08.find("FD_SETSIZE") != std::string::npos);
+  // Mid-run, before the unanswered are counted as failed: the answered share leads.
+  Metrics a = lt, b = et;
+  a.requests_failed = b.requests_failed = 0;
+  a.failed_by_reason.clear(), b.failed_by_reason.clear();
+  b.requests_completed = b.requests_sent / 2;
+  CHECK(explain_difference(a, b).rfind("epoll-et has answered ", 0) == 0);
+  // Alike: no correctness sentence.
+  CHECK(explain_difference(lt, lt).find("failed") == std::string::npos);
+}
+
 TEST_CASE("herd lesson: a worker that wakes for nothing is told so, and the picture agrees", "[view][threads]") {
   Loaded l = load_scenario_file(std::string(EPS_SOURCE_DIR) + "/scenarios/09-thundering-herd.toml");
   REQUIRE(l.error.empty());

@@ -30,6 +30,53 @@ struct Fact {
 
 double ratio(double x, double y) { return std::max(x, y) / std::max(1.0, std::min(x, y)); }
 
+std::uint64_t failed_for(const Metrics& m, const char* reason) {
+  auto it = m.failed_by_reason.find(reason);
+  return it == m.failed_by_reason.end() ? 0 : it->second;
+}
+
+// Correctness first: a run that failed requests, or is leaving them unanswered, is not cheaper
+// for it. Empty when both have served alike so far.
+std::string correctness(const Metrics& a, const Metrics& b) {
+  const auto pending = [](const Metrics& m) {
+    return m.requests_sent - std::min(m.requests_sent, m.requests_completed + m.requests_failed);
+  };
+  if (a.requests_failed != b.requests_failed) {
+    const bool a_more = a.requests_failed > b.requests_failed;
+    const Metrics& hi = a_more ? a : b;
+    const Metrics& lo = a_more ? b : a;
+    std::string t = name(hi) + " failed " + group_digits(hi.requests_failed) + " of " +
+                    group_digits(hi.requests_sent) + " requests, " + name(lo) + " " +
+                    group_digits(lo.requests_failed) + ": ";
+    if (failed_for(hi, "refused") > failed_for(lo, "refused") && hi.strategy == Strategy::Select)
+      t += "select refuses the connections whose fd is 1024 or more, which glibc's fd_set (FD_SETSIZE) "
+           "cannot hold.";
+    else if (failed_for(hi, "unanswered") > failed_for(lo, "unanswered") && strategy_info(hi.strategy).edge_triggered)
+      t += "with EPOLLET a request left in the socket's queue is reported again only on the next edge, "
+           "so one read per event strands it.";
+    else if (failed_for(hi, "dropped at NIC") > failed_for(lo, "dropped at NIC"))
+      t += "the RX ring was full and the NIC dropped packets.";
+    else
+      t += "see the failed requests in the counters.";
+    return t;
+  }
+  const std::uint64_t pa = pending(a), pb = pending(b);
+  const std::uint64_t gap = pa > pb ? pa - pb : pb - pa;
+  const std::uint64_t sent = std::max(a.requests_sent, b.requests_sent);
+  if (gap >= 3 && double(gap) >= 0.05 * double(sent)) {
+    const Metrics& hi = pa > pb ? a : b;
+    const Metrics& lo = pa > pb ? b : a;
+    std::string t = name(hi) + " has answered " + group_digits(hi.requests_completed) + " of " +
+                    group_digits(hi.requests_sent) + " requests sent so far, " + name(lo) + " " +
+                    group_digits(lo.requests_completed) + " of " + group_digits(lo.requests_sent);
+    t += strategy_info(hi.strategy).edge_triggered
+             ? ": with EPOLLET a request left in the socket's queue waits for the next edge."
+             : ".";
+    return t;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string explain_difference(const Metrics& a, const Metrics& b) {
@@ -117,7 +164,15 @@ std::string explain_difference(const Metrics& a, const Metrics& b) {
     }
   }
   std::string out;
-  if (facts.empty()) {
+  if (std::string c = correctness(a, b); !c.empty()) {
+    // Correctness leads; the largest other difference follows.
+    out = c;
+    if (!facts.empty()) {
+      const auto best = std::max_element(facts.begin(), facts.end(),
+                                         [](const Fact& x, const Fact& y) { return x.ratio < y.ratio; });
+      if (best->ratio >= 1.05) out += " " + best->text;
+    }
+  } else if (facts.empty()) {
     out = sa + " and " + sb + " have done the same so far.";
   } else {
     const auto best = std::max_element(facts.begin(), facts.end(),
