@@ -393,6 +393,21 @@ TEST_CASE("compare line: the herd is named by its wake-ups for nothing, and why"
   CHECK(explain_difference(a.metrics(), b.metrics()).find("for nothing") != std::string::npos);
 }
 
+TEST_CASE("run until: offers the kinds this run has, and a default that happens", "[view]") {
+  const Trace& tr = *run_with(Strategy::Blocking).trace;
+  const std::vector<std::uint64_t> n = kind_counts(tr);
+  REQUIRE(n.size() == std::size_t(Ev::Count));
+  std::uint64_t total = 0;
+  for (std::uint64_t c : n) total += c;
+  CHECK(total == tr.events.size());
+  // No epoll in a blocking run: rdllist_add never happens, so sched_wakeup is offered instead.
+  CHECK(n[std::size_t(Ev::RdllistAdd)] == 0);
+  CHECK(until_kind_for(n, Ev::RdllistAdd) == Ev::TryToWakeUp);
+  CHECK(until_kind_for(n, Ev::NicRx) == Ev::NicRx);  // a present choice is kept
+  const std::vector<std::uint64_t> e = kind_counts(*run_with(Strategy::Epoll).trace);
+  CHECK(until_kind_for(e, Ev::RdllistAdd) == Ev::RdllistAdd);
+}
+
 TEST_CASE("compare line: failed or stranded requests lead, with their cause", "[view]") {
   auto end_of = [](const std::string& lesson, Strategy s) {
     Scenario sc = load_scenario(std::string(EPS_SOURCE_DIR) + "/scenarios/" + lesson);

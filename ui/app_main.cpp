@@ -46,7 +46,12 @@ int parse(int argc, char** argv, eps::app::Options& o) {
   cli.add_option("--time-ms", o.time_ms, "Start at this simulated time (ms): all events up to it applied")
       ->check(CLI::NonNegativeNumber);
   cli.add_option("--until", o.until, "Then run until the next event of this kind (e.g. rdllist_add)")
-      ->check([](const std::string& k) { return eps::view::parse_ev(k) ? std::string() : "unknown event kind: " + k; });
+      ->check([](const std::string& k) {
+        if (eps::view::parse_ev(k)) return std::string();
+        std::string all;
+        for (int i = 0; i < int(eps::Ev::Count); i++) all += (i ? ", " : "") + std::string(eps::ev_name(eps::Ev(i)));
+        return "unknown event kind: " + k + " (the kinds: " + all + ")";
+      });
   cli.add_option("--until-count", o.until_count, "... the N-th such event")->check(CLI::PositiveNumber);
   cli.add_option("--scale", o.scale, "UI scale for presenting (1 = normal, 1.5 = projector)")
       ->check(CLI::Range(0.5, 4.0));

@@ -1,6 +1,8 @@
 // The bar at the top: lesson, strategy, compare, open by path, presenter settings (row 1);
 // playback: step, story step, play, seek slider, speed, run until (row 2).
+#include <algorithm>
 #include <cstdlib>
+#include <tuple>
 #include <string>
 
 #include "ui/panel_common.h"
@@ -177,9 +179,23 @@ void draw_controls(const PanelCtx& c, ViewState& vs, Commands& out, const std::v
   }
   ImGui::SameLine();
   ImGui::SetNextItemWidth(em * 8);
+  // Only the kinds this run has, with their counts (counted once per trace): a kind that never
+  // happens here would make "next" do nothing. If the chosen one is absent, take the first of
+  // the story's usual moments that is present.
+  // Keyed by more than the address: a new run's trace may be allocated where the last one was.
+  static std::tuple<const Trace*, std::size_t, SimTime, Strategy> counted{};
+  static std::vector<std::uint64_t> per_kind;
+  if (counted != std::tuple{tr, tr->events.size(), tr->end_ns, tr->strategy}) {
+    counted = {tr, tr->events.size(), tr->end_ns, tr->strategy};
+    per_kind = view::kind_counts(*tr);
+  }
+  vs.until_kind = int(view::until_kind_for(per_kind, Ev(std::clamp(vs.until_kind, 0, int(Ev::Count) - 1))));
   if (ImGui::BeginCombo("##kind", std::string(ev_name(Ev(vs.until_kind))).c_str())) {
-    for (int k = 0; k < int(Ev::Count); k++)
-      if (ImGui::Selectable(std::string(ev_name(Ev(k))).c_str(), k == vs.until_kind)) vs.until_kind = k;
+    for (int k = 0; k < int(Ev::Count); k++) {
+      if (per_kind[k] == 0) continue;
+      const std::string item = std::string(ev_name(Ev(k))) + "  (" + view::group_digits(per_kind[k]) + ")";
+      if (ImGui::Selectable(item.c_str(), k == vs.until_kind)) vs.until_kind = k;
+    }
     ImGui::EndCombo();
   }
   ImGui::SameLine();

@@ -151,6 +151,21 @@ std::size_t next_kind(const Trace& tr, std::size_t cursor, Ev kind) {
   return cursor;
 }
 
+std::vector<std::uint64_t> kind_counts(const Trace& tr) {
+  std::vector<std::uint64_t> n(std::size_t(Ev::Count), 0);
+  for (const TraceEvent& e : tr.events)
+    if (e.kind < Ev::Count) n[std::size_t(e.kind)]++;
+  return n;
+}
+
+Ev until_kind_for(const std::vector<std::uint64_t>& counts, Ev current) {
+  const auto has = [&](Ev k) { return std::size_t(k) < counts.size() && counts[std::size_t(k)] > 0; };
+  if (has(current)) return current;
+  for (Ev k : {Ev::RdllistAdd, Ev::TryToWakeUp, Ev::PollScan, Ev::SyscallExit, Ev::NicRx})
+    if (has(k)) return k;
+  return current;
+}
+
 std::optional<Ev> parse_ev(std::string_view name) {
   for (int k = 0; k < int(Ev::Count); k++)
     if (ev_name(Ev(k)) == name) return Ev(k);

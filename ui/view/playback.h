@@ -67,4 +67,11 @@ double display_time(const Trace& tr, std::size_t cursor, double frac);
 // Parses an Ev name as ev_name() prints it ("rdllist_add"); nullopt if unknown.
 std::optional<Ev> parse_ev(std::string_view name);
 
+// How many events of each kind the trace has (index: Ev), for "run until" to offer only
+// what happens in this run.
+std::vector<std::uint64_t> kind_counts(const Trace& tr);
+// The kind "run until" should show: `current` if this run has it, else the first of the
+// story's usual moments (rdllist_add, sched_wakeup, poll_scan, sys_exit, nic_rx) it has.
+Ev until_kind_for(const std::vector<std::uint64_t>& counts, Ev current);
+
 }  // namespace eps::view
