@@ -45,7 +45,12 @@ std::unique_ptr<Mux> mux_create(Strategy s, int maxevents, std::string& error) {
     case Strategy::Poll: return mux_poll_create(error);
     case Strategy::Epoll: return mux_epoll_create(false, maxevents, error);
     case Strategy::EpollEt: return mux_epoll_create(true, maxevents, error);
-    default: break;
+    // Not event loops (their table rows say LiveServer::ThreadPerConnection or Workers). No
+    // default: a new strategy is a -Wswitch warning here until it is placed.
+    case Strategy::Blocking:
+    case Strategy::EpollShared:
+    case Strategy::EpollPerThread:
+    case Strategy::Reuseport: break;
   }
   error = "the " + std::string(strategy_name(s)) + " strategy has no multiplexer of its own: " +
           std::string(strategy_info(s).summary);

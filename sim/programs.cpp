@@ -507,6 +507,15 @@ constexpr StrategyInfo kStrategies[] = {
 
 constexpr std::size_t kStrategyCount = sizeof kStrategies / sizeof kStrategies[0];
 
+// Checked when this file compiles, not at run time: one row per value, in the enum's order.
+constexpr bool table_in_enum_order() {
+  for (std::size_t i = 0; i < kStrategyCount; i++)
+    if (kStrategies[i].id != Strategy(i)) return false;
+  return true;
+}
+static_assert(kStrategyCount == kStrategyValues, "kStrategies needs exactly one row per Strategy value");
+static_assert(table_in_enum_order(), "kStrategies' rows must follow the Strategy enum's order");
+
 }  // namespace
 
 const StrategyInfo& strategy_info(Strategy s) {

@@ -5,9 +5,12 @@
 // Nothing else lists the strategies: CLIs, GUI, live and tests iterate all_strategies().
 //
 // Adding one: a value here, its program + listing + table row in sim/programs.cpp, its live
-// server in live/ (see live/servers.cpp), a lesson and a test. The README says the same.
+// server in live/ (an event loop's Mux in live/mux_*.cpp and a case in mux_create, or the
+// worker server live/server_workers.cpp; live/server.cpp dispatches on the row's LiveServer),
+// goldens regenerated, a lesson and a test. README.md, "Adding a strategy", walks through it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -21,6 +24,9 @@ namespace eps {
 enum class Strategy : std::uint8_t {
   Blocking, BusyPoll, Select, Poll, Epoll, EpollEt, EpollShared, EpollPerThread, Reuseport
 };
+// How many values Strategy has: keep it the last value + 1 (the table is checked against it
+// when sim/programs.cpp compiles).
+inline constexpr std::size_t kStrategyValues = std::size_t(Strategy::Reuseport) + 1;
 
 // How a server thread waits for data (the views explain each).
 enum class WaitsWith : std::uint8_t {
@@ -30,7 +36,7 @@ enum class WaitsWith : std::uint8_t {
   Epoll,      // epoll_wait: the kernel keeps the ready list
 };
 
-// Which live server runs it (live/servers.cpp has one entry per value).
+// Which live server runs it (live/server.cpp's Server::start dispatches on it).
 enum class LiveServer : std::uint8_t {
   ThreadPerConnection,  // live/server_blocking.cpp
   EventLoop,            // live/server_loop.cpp with the strategy's Mux

@@ -96,8 +96,7 @@ std::string read_n(int fd, std::size_t n) {
   return got;
 }
 
-const Strategy kAll[] = {Strategy::Blocking, Strategy::BusyPoll, Strategy::Select,
-                         Strategy::Poll,     Strategy::Epoll,    Strategy::EpollEt};
+const std::vector<Strategy>& kAll = all_strategies();
 
 }  // namespace
 

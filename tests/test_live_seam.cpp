@@ -63,8 +63,7 @@ sys::Injector make_injector(Strategy s, Injections& inj) {
 }  // namespace
 
 TEST_CASE("seam: injected EINTR, EAGAIN and short writes, every request still answered", "[live]") {
-  for (Strategy s : {Strategy::Blocking, Strategy::BusyPoll, Strategy::Select, Strategy::Poll,
-                     Strategy::Epoll, Strategy::EpollEt}) {
+  for (Strategy s : all_strategies()) {
     INFO("strategy " << strategy_name(s));
     Scenario sc = load_scenario("tests/data/live/small.toml");
     sc.strategy = s;

@@ -43,8 +43,8 @@ const Run& epoll_run() {
 }
 
 const Run& run_with(Strategy s) {
-  static std::shared_ptr<Run> runs[16];
-  auto& r = runs[int(s)];
+  static std::shared_ptr<Run> runs[kStrategyValues];
+  auto& r = runs[std::size_t(s)];
   if (!r) {
     Loaded l = run_scenario(builtin_lesson(), s);
     REQUIRE(l.error.empty());

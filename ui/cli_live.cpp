@@ -183,9 +183,20 @@ int cmd_serve(ServeArgs a) {
     std::cerr << "epollscope-cli: serve: EPOLLEXCLUSIVE cannot be combined with EPOLLONESHOT (epoll_ctl says EINVAL)\n";
     return kExitUsage;
   }
-  if (spin_us > 0 && (*s == Strategy::Blocking || *s == Strategy::BusyPoll)) {
-    std::cerr << "epollscope-cli: serve: --spin-us is for select, poll, epoll and epoll-et (it spins before "
-              << "their wait); " << (*s == Strategy::BusyPoll ? "busy-poll always spins" : "blocking threads sleep in recvfrom")
+  // --spin-us polls the single event loop's wait before it sleeps (server_loop.cpp); the
+  // blocking threads sleep in recvfrom, busy-poll always spins, the workers do not spin.
+  const auto spins = [](Strategy x) {
+    const StrategyInfo& i = strategy_info(x);
+    return i.live == LiveServer::EventLoop && i.waits != WaitsWith::Nothing;
+  };
+  if (spin_us > 0 && !spins(*s)) {
+    std::string ok;
+    for (Strategy x : all_strategies())
+      if (spins(x)) ok += (ok.empty() ? "" : ", ") + std::string(strategy_name(x));
+    std::cerr << "epollscope-cli: serve: --spin-us is for " << ok << " (it spins before their wait); "
+              << (*s == Strategy::BusyPoll       ? "busy-poll always spins"
+                  : *s == Strategy::Blocking     ? "blocking threads sleep in recvfrom"
+                                                 : "the worker threads do not spin")
               << "\n";
     return kExitUsage;
   }

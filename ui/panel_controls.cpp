@@ -54,7 +54,11 @@ void draw_controls(const PanelCtx& c, ViewState& vs, Commands& out, const std::v
   ImGui::SameLine();
   ImGui::TextUnformatted("strategy");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(em * 7);
+  // As wide as the longest strategy name ("epoll-per-thread"), so none is cut.
+  float strat_w = 0;
+  for (const std::string& l : strategy_labels()) strat_w = std::max(strat_w, ImGui::CalcTextSize(l.c_str()).x);
+  strat_w += ImGui::GetFrameHeight() + 2 * ImGui::GetStyle().FramePadding.x;
+  ImGui::SetNextItemWidth(strat_w);
   const std::string cur_name = tr ? std::string(strategy_name(tr->strategy)) : "";
   if (ImGui::BeginCombo("##strategy", cur_name.c_str())) {
     for (const std::string& s : strategy_labels())
@@ -64,7 +68,7 @@ void draw_controls(const PanelCtx& c, ViewState& vs, Commands& out, const std::v
   ImGui::SameLine();
   ImGui::TextUnformatted("compare");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(em * 7);
+  ImGui::SetNextItemWidth(strat_w);
   const std::string cmp = c.other ? std::string(strategy_name(c.other->run->trace->strategy)) : "off";
   if (ImGui::BeginCombo("##compare", cmp.c_str())) {
     if (ImGui::Selectable("off", !c.other)) out.push_back({Cmd::SetCompare, 0, 0, ""});
